@@ -1,0 +1,257 @@
+#include "layout.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    const int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    return a - floor_div(a, b) * b;
+}
+
+int gv_tile_width(int tile_h, int aspect_w, int aspect_h)
+{
+    if (tile_h <= 0 || aspect_w <= 0 || aspect_h <= 0)
+        return 0;
+    /* 2 * floor(th * aw / ah / 2 + 1/2) without floating point. */
+    const int64_t half = ((int64_t)tile_h * aspect_w + aspect_h) / (2 * (int64_t)aspect_h);
+    if (half > INT32_MAX / 2)
+        return 0;
+    return (int)(2 * half);
+}
+
+int64_t gv_frame_count(int fps_num, int fps_den, double duration)
+{
+    if (fps_num <= 0 || fps_den <= 0 || !(duration > 0) || !isfinite(duration))
+        return -1;
+    /* The epsilon keeps 7.4999999 (from 0.3 * 25) rounding up like 7.5. */
+    const double f = floor((double)fps_num * duration / fps_den + 0.5 + 1e-9);
+    if (f > (double)INT32_MAX)
+        return -1;
+    return (int64_t)f;
+}
+
+int gv_auto_lanes(int cross, int thick, int gap)
+{
+    if (thick <= 0 || gap < 0 || cross <= 0)
+        return 0;
+    const int64_t num = (int64_t)cross + gap, den = (int64_t)thick + gap;
+    return (int)((num + den - 1) / den);
+}
+
+double gv_ease(GvEasing e, double p)
+{
+    switch (e) {
+    case GV_EASING_EASE_IN_OUT:
+        return (1.0 - cos(M_PI * p)) / 2.0;
+    case GV_EASING_EASE_IN:
+        return 1.0 - cos(M_PI * p / 2.0);
+    case GV_EASING_EASE_OUT:
+        return sin(M_PI * p / 2.0);
+    case GV_EASING_LINEAR:
+    default:
+        return p;
+    }
+}
+
+double gv_sample_progress(int64_t i, int64_t frames, int j, int n)
+{
+    const double f = (double)frames;
+    if (n <= 1)
+        return (double)i / f;
+    return (double)i / f + (((j + 0.5) / n) - 0.5) / (2.0 * f);
+}
+
+void gv_layout_free(GvLayout *l)
+{
+    if (!l)
+        return;
+    free(l->lanes);
+    l->lanes = NULL;
+    l->n_lanes = 0;
+}
+
+int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
+{
+    memset(l, 0, sizeof(*l));
+    if (p->width <= 0 || p->height <= 0 || p->tile_w <= 0 || p->tile_h <= 0 || p->gap < 0 ||
+        p->lanes < 0 || p->n_images < 0 || p->motion_blur < 1 || p->speed < 0)
+        return -EINVAL;
+    l->p = *p;
+    const int rows = p->kind == GV_LAYOUT_ROWS;
+    l->main_len = rows ? p->width : p->height;
+    l->cross_len = rows ? p->height : p->width;
+    l->step = rows ? p->tile_w : p->tile_h;
+    l->thick = rows ? p->tile_h : p->tile_w;
+    l->frames = gv_frame_count(p->fps_num, p->fps_den, p->duration);
+    if (l->frames <= 0)
+        return -EINVAL;
+
+    const int n_lanes = p->lanes > 0 ? p->lanes : gv_auto_lanes(l->cross_len, l->thick, p->gap);
+    if (n_lanes <= 0)
+        return -EINVAL;
+    const int64_t block = (int64_t)n_lanes * l->thick + (int64_t)(n_lanes - 1) * p->gap;
+    const int64_t first = floor_div((int64_t)l->cross_len - block, 2);
+    if (block > INT32_MAX || first < INT32_MIN / 2)
+        return -EINVAL;
+    l->first = (int)first;
+
+    l->lanes = calloc((size_t)n_lanes, sizeof(*l->lanes));
+    if (!l->lanes)
+        return -ENOMEM;
+    l->n_lanes = n_lanes;
+    const int64_t cstep = (int64_t)l->step + p->gap;
+    for (int r = 0; r < n_lanes; r++) {
+        GvLane *const lane = &l->lanes[r];
+        lane->n = p->n_images > r ? (p->n_images - r + n_lanes - 1) / n_lanes : 0;
+        lane->period = lane->n * cstep;
+        lane->travel = p->speed > 0 ? p->speed * p->duration : (double)lane->period;
+        const int right = p->direction == GV_DIRECTION_RIGHT ||
+                          (p->direction == GV_DIRECTION_ALTERNATE && (r & 1));
+        lane->sign = right ? -1 : 1;
+        lane->pos = (int)(first + (int64_t)r * (l->thick + p->gap));
+    }
+    return 0;
+}
+
+double gv_lane_offset(const GvLayout *l, int lane, double p)
+{
+    const GvLane *const ln = &l->lanes[lane];
+    return ln->sign * ln->travel * gv_ease(l->p.easing, p);
+}
+
+GvOffset gv_offset_quantize(double u, int64_t period)
+{
+    const int64_t q = (int64_t)floor(u * GV_FRAC_ONE + 0.5);
+    GvOffset o;
+    o.pos = floor_div(q, GV_FRAC_ONE);
+    o.frac = (int)(q - o.pos * GV_FRAC_ONE);
+    o.pos = period > 0 ? floor_mod(o.pos, period) : 0;
+    return o;
+}
+
+void gv_frame_offsets(const GvLayout *l, int64_t frame, GvOffset *out)
+{
+    const int n = l->p.motion_blur;
+    for (int j = 0; j < n; j++) {
+        const double p = gv_sample_progress(frame, l->frames, j, n);
+        for (int r = 0; r < l->n_lanes; r++)
+            out[j * l->n_lanes + r] = gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
+    }
+}
+
+int gv_lane_at(const GvLayout *l, int cross, int *line)
+{
+    const int64_t rel = (int64_t)cross - l->first;
+    if (rel < 0)
+        return -1;
+    const int64_t pitch = (int64_t)l->thick + l->p.gap;
+    const int64_t r = rel / pitch;
+    if (r >= l->n_lanes)
+        return -1;
+    const int64_t t = rel - r * pitch;
+    if (t >= l->thick)
+        return -1;
+    if (line)
+        *line = (int)t;
+    return (int)r;
+}
+
+/* Calls fn(opaque, k) for every image of lane r whose pixels lie in strip
+ * positions [pos, pos + main_len] (the last one is the interpolation
+ * neighbour). An image can be reported twice when the window wraps. */
+static void lane_window(const GvLayout *l, int r, int64_t pos, void (*fn)(void *, int),
+                        void *opaque)
+{
+    const GvLane *const lane = &l->lanes[r];
+    if (lane->n == 0)
+        return;
+    const int64_t cstep = (int64_t)l->step + l->p.gap;
+    const int64_t end = pos + l->main_len;
+    if (end - pos + 1 >= lane->period) {
+        for (int c = 0; c < lane->n; c++)
+            fn(opaque, gv_lane_image(l, r, c));
+        return;
+    }
+    for (int64_t c = pos / cstep; c <= end / cstep; c++) {
+        const int64_t x0 = c * cstep, x1 = x0 + l->step - 1;
+        if (x1 < pos || x0 > end)
+            continue;
+        fn(opaque, gv_lane_image(l, r, (int)(c % lane->n)));
+    }
+}
+
+typedef struct Span {
+    int64_t frame;
+    int64_t *first, *last;
+} Span;
+
+static void extend_span(void *opaque, int k)
+{
+    Span *const s = opaque;
+    if (s->first[k] < 0 || s->frame < s->first[k])
+        s->first[k] = s->frame;
+    if (s->frame > s->last[k])
+        s->last[k] = s->frame;
+}
+
+void gv_layout_lifetimes(const GvLayout *l, int64_t *first, int64_t *last)
+{
+    for (int k = 0; k < l->p.n_images; k++)
+        first[k] = last[k] = -1;
+    Span s = { 0, first, last };
+    const int n = l->p.motion_blur;
+    for (int64_t i = 0; i < l->frames; i++) {
+        s.frame = i;
+        for (int j = 0; j < n; j++) {
+            const double p = gv_sample_progress(i, l->frames, j, n);
+            for (int r = 0; r < l->n_lanes; r++) {
+                const GvOffset o =
+                    gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
+                lane_window(l, r, o.pos, extend_span, &s);
+            }
+        }
+    }
+}
+
+typedef struct Once {
+    unsigned char *seen;
+    void (*fn)(void *, int);
+    void *opaque;
+    int count;
+} Once;
+
+static void report_once(void *opaque, int k)
+{
+    Once *const o = opaque;
+    if (o->seen[k >> 3] & (1u << (k & 7)))
+        return;
+    o->seen[k >> 3] |= (unsigned char)(1u << (k & 7));
+    o->count++;
+    if (o->fn)
+        o->fn(o->opaque, k);
+}
+
+int gv_frame_images(const GvLayout *l, int64_t frame, void (*fn)(void *, int), void *opaque)
+{
+    Once o = { calloc((size_t)l->p.n_images / 8 + 1, 1), fn, opaque, 0 };
+    if (!o.seen)
+        return -ENOMEM;
+    const int n = l->p.motion_blur;
+    for (int j = 0; j < n; j++) {
+        const double p = gv_sample_progress(frame, l->frames, j, n);
+        for (int r = 0; r < l->n_lanes; r++) {
+            const GvOffset off = gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
+            lane_window(l, r, off.pos, report_once, &o);
+        }
+    }
+    free(o.seen);
+    return o.count;
+}

@@ -1,0 +1,119 @@
+/*
+ * The geometry and timing of SPEC.md: lanes (rows, or columns for the
+ * columns layout), periodic strips, offsets, easing, motion-blur sample
+ * times and which frames show which image. Pure arithmetic, no I/O and no
+ * dependencies, so it is tested alone.
+ *
+ * Axes: "main" is the direction of motion (x for rows, y for columns),
+ * "cross" the other one. A lane is a row or a column.
+ */
+#ifndef GV_LAYOUT_H
+#define GV_LAYOUT_H
+
+#include <stdint.h>
+
+#include "gridvid/gridvid.h"
+
+typedef struct GvLayoutParams {
+    int width, height;       /* frame */
+    GvLayoutKind kind;
+    int tile_w, tile_h;
+    int gap;
+    int lanes;               /* ROWS, 0 = fill the frame */
+    int n_images;            /* usable images */
+    GvDirection direction;
+    GvEasing easing;
+    double speed;            /* px/s, 0 = travel one period */
+    double duration;         /* seconds */
+    int fps_num, fps_den;
+    int motion_blur;         /* samples per frame, >= 1 */
+} GvLayoutParams;
+
+typedef struct GvLane {
+    int n;          /* images in the lane */
+    int64_t period; /* n * (step + gap); 0 for an empty lane */
+    double travel;  /* L */
+    int sign;       /* +1: u = +L e (left or up), -1: u = -L e */
+    int pos;        /* cross-axis coordinate of the lane's first line; may be negative */
+} GvLane;
+
+typedef struct GvLayout {
+    GvLayoutParams p;
+    int main_len;   /* frame length along the motion: W for rows, H for columns */
+    int cross_len;  /* H for rows, W for columns */
+    int step;       /* tile length along the motion: tw for rows, th for columns */
+    int thick;      /* tile length across: th for rows, tw for columns */
+    int n_lanes;    /* R */
+    int first;      /* y0 (or x0 for columns) */
+    int64_t frames; /* F */
+    GvLane *lanes;  /* n_lanes entries */
+} GvLayout;
+
+/* An offset quantised for sampling: strip position of output pixel 0 is
+ * pos + frac / 256, with 0 <= pos < period and 0 <= frac < 256. */
+#define GV_FRAC_BITS 8
+#define GV_FRAC_ONE (1 << GV_FRAC_BITS)
+typedef struct GvOffset {
+    int64_t pos;
+    int frac;
+} GvOffset;
+
+/* tw = 2 * floor(th * aw / ah / 2 + 1/2). Returns 0 when that overflows. */
+int gv_tile_width(int tile_h, int aspect_w, int aspect_h);
+
+/* F = round(fps * duration), halves up; -1 when out of range. */
+int64_t gv_frame_count(int fps_num, int fps_den, double duration);
+
+/* Number of lanes that fill `cross` with lanes of `thick` and `gap`. */
+int gv_auto_lanes(int cross, int thick, int gap);
+
+/* The easing curve e(p) as written in SPEC.md (also outside [0, 1]). */
+double gv_ease(GvEasing e, double p);
+
+/* Progress of motion-blur sample j of n in frame i of F. */
+double gv_sample_progress(int64_t i, int64_t frames, int j, int n);
+
+/*
+ * Builds the layout. Returns 0, -EINVAL for impossible parameters or
+ * -ENOMEM. gv_layout_free() releases it (also after a failed init).
+ */
+int gv_layout_init(GvLayout *l, const GvLayoutParams *p);
+void gv_layout_free(GvLayout *l);
+
+/* Image index shown at column `col` (within one period) of `lane`. */
+static inline int gv_lane_image(const GvLayout *l, int lane, int col)
+{
+    return col * l->n_lanes + lane;
+}
+
+/* Lane offset u_r at progress p (pixels along the main axis). */
+double gv_lane_offset(const GvLayout *l, int lane, double p);
+
+/* u quantised to 1/256 pixel and reduced modulo the lane's period. */
+GvOffset gv_offset_quantize(double u, int64_t period);
+
+/* Offsets of every lane for every blur sample of frame i:
+ * out[j * n_lanes + lane], n_samples = motion_blur. */
+void gv_frame_offsets(const GvLayout *l, int64_t frame, GvOffset *out);
+
+/*
+ * Which lane and line a cross-axis coordinate falls on: returns the lane
+ * index and sets *line (0..thick-1), or -1 for gaps and outside the lanes.
+ */
+int gv_lane_at(const GvLayout *l, int cross, int *line);
+
+/*
+ * For every image the first and last frame that shows any of its pixels
+ * (including the neighbour read by interpolation and every blur sample),
+ * or -1 and -1 for an image no frame shows. first/last have n_images
+ * entries.
+ */
+void gv_layout_lifetimes(const GvLayout *l, int64_t *first, int64_t *last);
+
+/*
+ * Calls fn for every image that frame `frame` shows (each once).
+ * Used for previews and for tests; returns the number of images.
+ */
+int gv_frame_images(const GvLayout *l, int64_t frame, void (*fn)(void *, int), void *opaque);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * The one place that knows the whole pipeline: inputs are probed in
+ * parallel, the layout says which frames show which image, tiles are
+ * prepared just in time on a worker pool and released after their last
+ * frame, the compositor renders into pooled pictures and the encoder
+ * thread takes them without a copy.
+ *
+ *   scan -> probe (workers) -> layout -> tile workers -> compositor -> encoder thread
+ */
+#ifndef GV_PIPELINE_H
+#define GV_PIPELINE_H
+
+#include <stdatomic.h>
+
+#include "gridvid/gridvid.h"
+#include "log.h"
+
+/* Runs settings s to completion; fills summary. cancel is polled. */
+int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel,
+                    GvSummary *summary);
+
+#endif
