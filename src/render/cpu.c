@@ -212,6 +212,7 @@ typedef struct Band {
     struct Cpu *cpu;
     Scratch sc;
     int from, to;
+    int started;
 } Band;
 
 typedef struct Cpu {
@@ -263,7 +264,7 @@ static void cpu_close(void **priv)
         pthread_cond_broadcast(&c->go);
         pthread_mutex_unlock(&c->lock);
         for (int i = 1; i < c->n_bands; i++)
-            if (c->bands[i].cpu)
+            if (c->bands[i].started)
                 pthread_join(c->bands[i].thread, NULL);
         for (int i = 0; i < c->n_bands; i++)
             scratch_free(&c->bands[i].sc);
@@ -308,10 +309,11 @@ static int cpu_open(void **priv, const GvCompositorConfig *cfg)
             b->to = l->p.height;
         if (scratch_init(&b->sc, l) < 0)
             goto error;
+        b->cpu = c;
         if (i > 0) {
             if (pthread_create(&b->thread, NULL, band_main, b) != 0)
                 goto error;
-            b->cpu = c;
+            b->started = 1;
         }
     }
     *priv = c;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what gridvid needs to build, test and benchmark on Debian or
+# Ubuntu, then configures and builds it in ./build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential meson ninja-build pkg-config
+  libvips-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libvulkan-dev glslc mesa-vulkan-drivers
+  ffmpeg libvips-tools
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+builddir=${GV_BUILD:-build}
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" --buildtype=release --werror ${GV_MESON_ARGS:-}
+fi
+ninja -C "$builddir"

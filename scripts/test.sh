@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets everything up, builds with warnings as errors and runs the tests:
+# once in a release build, once under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh || exit 1
+
+passed=0
+failed=0
+run_suite() {
+  local dir=$1
+  meson test -C "$dir" --print-errorlogs --num-processes "${GV_TEST_JOBS:-2}"
+  local log="$dir/meson-logs/testlog.json"
+  local p f
+  p=$(grep -c '"result": "OK"' "$log" || true)
+  f=$(grep -cE '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
+run_suite build
+
+if [ "${GV_SANITIZE:-1}" = 1 ]; then
+  if [ ! -f build-san/build.ninja ]; then
+    meson setup build-san --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false
+  fi
+  ninja -C build-san || exit 1
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
+  run_suite build-san
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

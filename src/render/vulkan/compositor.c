@@ -1,0 +1,794 @@
+/*
+ * The Vulkan compute compositor.
+ *
+ * Tiles live in an atlas of fixed-size slots in device memory, each slot
+ * holding one tile's Y, U and V planes; a table image -> slot goes with
+ * every frame. tile_add() copies a tile into a free slot, through the
+ * staging buffer of the ring slot that the next submit() will use (the
+ * copies are recorded in front of that frame's dispatch), or with a plain
+ * memcpy where the atlas memory is host-visible (integrated GPUs, software
+ * drivers).
+ *
+ * Frames go round a ring of GV_VK_DEPTH slots, each with its own command
+ * buffer, fence, per-frame parameter buffer, staging buffer and
+ * host-visible output buffer: submit() records and submits one dispatch
+ * and returns; wait() waits for the oldest fence and copies the planes
+ * into the caller's picture. So the GPU renders frame i + 1 while the host
+ * copies out frame i and encodes frame i - 1.
+ *
+ * Thread-safety: one thread at a time per compositor.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/compositor.h"
+#include "render/vulkan/context.h"
+
+#define GV_VK_DEPTH 3
+
+/* slots padded so that every slot starts on a nonCoherentAtomSize (<= 256) */
+#define SLOT_ALIGN 256
+
+/* at most this many tiles wait in one staging buffer for the next frame */
+#define STAGING_TILES 8
+
+static const uint32_t composite_spv[] =
+#include "composite.spv.h"
+    ;
+
+/* Mirrors the push constants of src/shaders/composite.comp. */
+typedef struct Consts {
+    uint32_t columns, width, height;
+    int32_t first;
+    uint32_t pitch, thick, step, cstep;
+    uint32_t n_lanes, n_blur, tile_w, plane_bytes, slot_bytes, bg;
+    uint32_t stride_y, stride_c, off_u, off_v;
+    uint32_t offs_base, slots_base;
+} Consts;
+
+typedef struct RingSlot {
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkDescriptorSet set;
+    GvVkBuf *out, *frame, *staging;
+    VkBufferCopy *copies; /* pending uploads into the atlas */
+    int n_copies;
+    VkDeviceSize staging_used;
+    int staging_in_use; /* a submitted command buffer reads the staging buffer */
+    int busy;           /* submitted and not yet waited for */
+    GvPicture *pic;
+} RingSlot;
+
+typedef struct Vc {
+    GvVk *vk;
+    const GvLayout *l;
+    const GvLog *log;
+    int fail_at;
+    Consts pc;
+
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipe;
+    VkDescriptorPool dpool;
+    VkCommandPool cpool;
+
+    GvVkBuf *atlas;
+    int direct; /* the atlas is host-visible: tiles are copied in by the CPU */
+    VkDeviceSize slot_bytes;
+    int n_slots;
+    int *free_slots, n_free;
+    int32_t *slot_of; /* per image */
+    GvOffset *offsets;
+
+    RingSlot ring[GV_VK_DEPTH];
+    int head, count;
+    VkDeviceSize out_bytes, frame_bytes, staging_bytes;
+    VkCommandBuffer upload_cmd;
+    VkFence upload_fence;
+} Vc;
+
+static void vc_close(void **priv)
+{
+    Vc *const c = *priv;
+    if (!c)
+        return;
+    GvVk *const vk = c->vk;
+    if (vk) {
+        vk->DeviceWaitIdle(vk->dev);
+        for (int i = 0; i < GV_VK_DEPTH; i++) {
+            RingSlot *const s = &c->ring[i];
+            if (s->fence)
+                vk->DestroyFence(vk->dev, s->fence, NULL);
+            gv_vk_buf_destroy(vk, &s->out);
+            gv_vk_buf_destroy(vk, &s->frame);
+            gv_vk_buf_destroy(vk, &s->staging);
+            free(s->copies);
+        }
+        if (c->upload_fence)
+            vk->DestroyFence(vk->dev, c->upload_fence, NULL);
+        /* command buffers and descriptor sets go with their pools */
+        if (c->cpool)
+            vk->DestroyCommandPool(vk->dev, c->cpool, NULL);
+        if (c->dpool)
+            vk->DestroyDescriptorPool(vk->dev, c->dpool, NULL);
+        if (c->pipe)
+            vk->DestroyPipeline(vk->dev, c->pipe, NULL);
+        if (c->layout)
+            vk->DestroyPipelineLayout(vk->dev, c->layout, NULL);
+        if (c->dsl)
+            vk->DestroyDescriptorSetLayout(vk->dev, c->dsl, NULL);
+        gv_vk_buf_destroy(vk, &c->atlas);
+        gv_vk_destroy(&c->vk);
+    }
+    free(c->free_slots);
+    free(c->slot_of);
+    free(c->offsets);
+    free(c);
+    *priv = NULL;
+}
+
+/*
+ * Tiles resident at once when tiles are added at the first frame that
+ * shows them and removed once the last such frame has been waited for,
+ * with up to GV_VK_DEPTH frames in flight.
+ */
+static int tiles_needed(const GvLayout *l, int *needed)
+{
+    const int n = l->p.n_images;
+    int ret = 0;
+    int64_t *const first = malloc(sizeof(*first) * ((size_t)n + 1));
+    int64_t *const last = malloc(sizeof(*last) * ((size_t)n + 1));
+    int *const delta = calloc((size_t)l->frames + GV_VK_DEPTH + 2, sizeof(*delta));
+    if (!first || !last || !delta) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    gv_layout_lifetimes(l, first, last);
+    for (int k = 0; k < n; k++) {
+        if (first[k] < 0)
+            continue;
+        delta[first[k]]++;
+        delta[last[k] + GV_VK_DEPTH + 1]--;
+    }
+    int live = 0, most = 0;
+    for (int64_t i = 0; i < l->frames + GV_VK_DEPTH + 2; i++) {
+        live += delta[i];
+        if (live > most)
+            most = live;
+    }
+    *needed = most;
+end:
+    free(first);
+    free(last);
+    free(delta);
+    return ret;
+}
+
+static int create_pipeline(Vc *c)
+{
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    VkShaderModule module = VK_NULL_HANDLE;
+
+    VkDescriptorSetLayoutBinding bindings[3];
+    for (uint32_t i = 0; i < 3; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){
+            .binding = i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    const VkDescriptorSetLayoutCreateInfo dsl_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = 3,
+        .pBindings = bindings,
+    };
+    VK(vk->CreateDescriptorSetLayout(vk->dev, &dsl_info, NULL, &c->dsl));
+    const VkPushConstantRange range = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        .size = sizeof(Consts),
+    };
+    const VkPipelineLayoutCreateInfo layout_info = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &c->dsl,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &range,
+    };
+    VK(vk->CreatePipelineLayout(vk->dev, &layout_info, NULL, &c->layout));
+    const VkShaderModuleCreateInfo module_info = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = sizeof(composite_spv),
+        .pCode = composite_spv,
+    };
+    VK(vk->CreateShaderModule(vk->dev, &module_info, NULL, &module));
+    const VkComputePipelineCreateInfo pipe_info = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = module,
+            .pName = "main",
+        },
+        .layout = c->layout,
+    };
+    VK(vk->CreateComputePipelines(vk->dev, VK_NULL_HANDLE, 1, &pipe_info, NULL, &c->pipe));
+error:
+    if (module)
+        vk->DestroyShaderModule(vk->dev, module, NULL);
+    return ret;
+}
+
+static const VkMemoryPropertyFlags host_prefs[] = {
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+    0,
+};
+
+/* read back through the CPU caches where the device offers that */
+static const VkMemoryPropertyFlags readback_prefs[] = {
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT |
+        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+    0,
+};
+
+static const VkMemoryPropertyFlags direct_atlas_prefs[] = {
+    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+    0,
+};
+
+static const VkMemoryPropertyFlags device_prefs[] = {
+    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+    0,
+};
+
+static int create_buffers(Vc *c, int64_t budget)
+{
+    if (budget <= 0)
+        budget = INT64_MAX / 2;
+    GvVk *const vk = c->vk;
+    const GvLayout *const l = c->l;
+    const int w = l->p.width, h = l->p.height;
+    int ret = 0;
+
+    const uint32_t stride_y = ((uint32_t)w + 3) & ~3u, stride_c = ((uint32_t)w / 2 + 3) & ~3u;
+    c->pc.stride_y = stride_y;
+    c->pc.stride_c = stride_c;
+    c->pc.off_u = stride_y * (uint32_t)h;
+    c->pc.off_v = c->pc.off_u + stride_c * (uint32_t)(h / 2);
+    c->out_bytes = (VkDeviceSize)c->pc.off_v + stride_c * (VkDeviceSize)(h / 2);
+    c->pc.offs_base = 4u * (uint32_t)l->n_lanes;
+    c->pc.slots_base = c->pc.offs_base + 2u * (uint32_t)(l->n_lanes * l->p.motion_blur);
+    c->frame_bytes = 4 * ((VkDeviceSize)c->pc.slots_base + (VkDeviceSize)l->p.n_images + 1);
+
+    /* Host-visible memory on an integrated GPU or a software driver is the
+     * device's own: write tiles there directly. GV_VK_STAGING=1 forces the
+     * staging path that discrete GPUs take, for tests. */
+    const char *const force = getenv("GV_VK_STAGING");
+    const int try_direct = !(force && *force == '1') &&
+                           vk->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    c->staging_bytes = try_direct ? 0 : c->slot_bytes * STAGING_TILES;
+
+    const VkDeviceSize fixed = GV_VK_DEPTH * (c->out_bytes + c->frame_bytes + c->staging_bytes);
+    const VkDeviceSize limit = vk->props.limits.maxStorageBufferRange;
+    if ((int64_t)fixed > budget || c->out_bytes > limit || c->frame_bytes > limit) {
+        gv_log(c->log, GV_LOG_ERROR,
+               "Vulkan: frame buffers of %llu bytes do not fit (GPU memory limit %lld bytes, "
+               "storage buffers up to %llu bytes)",
+               (unsigned long long)fixed, (long long)budget, (unsigned long long)limit);
+        return GV_ERR_GPU;
+    }
+
+    int needed;
+    if ((ret = tiles_needed(l, &needed)) < 0)
+        return ret;
+    /* room for callers that add tiles ahead of need or jump between frames */
+    int64_t want = 2 * (int64_t)needed + 16;
+    if (want > l->p.n_images)
+        want = l->p.n_images;
+    if (want < 1)
+        want = 1;
+    int64_t fit = ((int64_t)budget - (int64_t)fixed) / (int64_t)c->slot_bytes;
+    /* the shader addresses the atlas in 32-bit bytes */
+    const VkDeviceSize atlas_limit = limit < UINT32_MAX ? limit : UINT32_MAX;
+    if (fit > (int64_t)(atlas_limit / c->slot_bytes))
+        fit = (int64_t)(atlas_limit / c->slot_bytes);
+    if (fit < want && fit < needed) {
+        gv_log(c->log, GV_LOG_ERROR,
+               "Vulkan: %d tiles of %llu bytes must be resident at once, only %lld fit "
+               "(GPU memory limit %lld bytes)",
+               needed, (unsigned long long)c->slot_bytes, (long long)fit, (long long)budget);
+        return GV_ERR_GPU;
+    }
+    c->n_slots = (int)(want < fit ? want : fit);
+    const VkDeviceSize atlas_bytes = (VkDeviceSize)c->n_slots * c->slot_bytes;
+
+    const VkBufferUsageFlags atlas_usage =
+        VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    if ((ret = gv_vk_buf_create(vk, &c->atlas, atlas_bytes, atlas_usage,
+                                try_direct ? direct_atlas_prefs : device_prefs)) < 0)
+        return ret;
+    c->direct = try_direct && c->atlas->map;
+    if (try_direct && !c->direct) {
+        c->staging_bytes = c->slot_bytes * STAGING_TILES;
+        if ((int64_t)(fixed + GV_VK_DEPTH * c->staging_bytes + atlas_bytes) > budget) {
+            gv_log(c->log, GV_LOG_ERROR, "Vulkan: no room for staging buffers");
+            return GV_ERR_GPU;
+        }
+    }
+
+    for (int i = 0; i < GV_VK_DEPTH; i++) {
+        RingSlot *const s = &c->ring[i];
+        if ((ret = gv_vk_buf_create(vk, &s->out, c->out_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                                    readback_prefs)) < 0 ||
+            (ret = gv_vk_buf_create(vk, &s->frame, c->frame_bytes,
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, host_prefs)) < 0)
+            return ret;
+        if (!c->direct) {
+            if ((ret = gv_vk_buf_create(vk, &s->staging, c->staging_bytes,
+                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, host_prefs)) < 0)
+                return ret;
+            s->copies = calloc(STAGING_TILES, sizeof(*s->copies));
+            if (!s->copies)
+                return -ENOMEM;
+        }
+        /* the lanes do not change from frame to frame */
+        uint32_t *const words = (uint32_t *)s->frame->map;
+        for (int r = 0; r < l->n_lanes; r++) {
+            const GvLane *const lane = &l->lanes[r];
+            words[4 * r + 0] = (uint32_t)lane->pos;
+            words[4 * r + 1] = (uint32_t)lane->period;
+            words[4 * r + 2] = (uint32_t)lane->n;
+            words[4 * r + 3] = 0;
+        }
+    }
+    return 0;
+}
+
+static int create_commands(Vc *c)
+{
+    GvVk *const vk = c->vk;
+    int ret = 0;
+
+    const VkDescriptorPoolSize size = {
+        .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .descriptorCount = 3 * GV_VK_DEPTH,
+    };
+    const VkDescriptorPoolCreateInfo dpool_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = GV_VK_DEPTH,
+        .poolSizeCount = 1,
+        .pPoolSizes = &size,
+    };
+    VK(vk->CreateDescriptorPool(vk->dev, &dpool_info, NULL, &c->dpool));
+    const VkCommandPoolCreateInfo cpool_info = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = vk->queue_family,
+    };
+    VK(vk->CreateCommandPool(vk->dev, &cpool_info, NULL, &c->cpool));
+    const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+
+    for (int i = 0; i < GV_VK_DEPTH; i++) {
+        RingSlot *const s = &c->ring[i];
+        const VkDescriptorSetAllocateInfo set_info = {
+            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+            .descriptorPool = c->dpool,
+            .descriptorSetCount = 1,
+            .pSetLayouts = &c->dsl,
+        };
+        VK(vk->AllocateDescriptorSets(vk->dev, &set_info, &s->set));
+        const VkDescriptorBufferInfo bufs[3] = {
+            { .buffer = c->atlas->buf, .range = VK_WHOLE_SIZE },
+            { .buffer = s->frame->buf, .range = VK_WHOLE_SIZE },
+            { .buffer = s->out->buf, .range = VK_WHOLE_SIZE },
+        };
+        VkWriteDescriptorSet writes[3];
+        for (uint32_t b = 0; b < 3; b++)
+            writes[b] = (VkWriteDescriptorSet){
+                .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                .dstSet = s->set,
+                .dstBinding = b,
+                .descriptorCount = 1,
+                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                .pBufferInfo = &bufs[b],
+            };
+        vk->UpdateDescriptorSets(vk->dev, 3, writes, 0, NULL);
+
+        const VkCommandBufferAllocateInfo cmd_info = {
+            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+            .commandPool = c->cpool,
+            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            .commandBufferCount = 1,
+        };
+        VK(vk->AllocateCommandBuffers(vk->dev, &cmd_info, &s->cmd));
+        VK(vk->CreateFence(vk->dev, &fence_info, NULL, &s->fence));
+    }
+    if (!c->direct) {
+        const VkCommandBufferAllocateInfo cmd_info = {
+            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+            .commandPool = c->cpool,
+            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            .commandBufferCount = 1,
+        };
+        VK(vk->AllocateCommandBuffers(vk->dev, &cmd_info, &c->upload_cmd));
+        VK(vk->CreateFence(vk->dev, &fence_info, NULL, &c->upload_fence));
+    }
+error:
+    return ret;
+}
+
+static int vc_open(void **priv, const GvCompositorConfig *cfg)
+{
+    const GvLayout *const l = cfg->layout;
+    const GvLayoutParams *const p = &l->p;
+    int ret = 0;
+
+    /* What the shader's 32-bit arithmetic and the picture format allow. */
+    int64_t max_period = 0;
+    for (int r = 0; r < l->n_lanes; r++)
+        if (l->lanes[r].period > max_period)
+            max_period = l->lanes[r].period;
+    if ((p->width & 1) || (p->height & 1) || p->width > 65536 || p->height > 65536 ||
+        max_period >= INT32_MAX - 65536 || p->motion_blur > 4096 || l->n_lanes > 65536 ||
+        (int64_t)p->tile_w * p->tile_h > INT32_MAX / 4 ||
+        (int64_t)l->n_lanes * p->motion_blur > 1 << 24 || p->n_images > 1 << 26) {
+        gv_log(cfg->log, GV_LOG_INFO, "Vulkan: this layout is outside what the shader handles");
+        return -EINVAL;
+    }
+
+    Vc *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->l = l;
+    c->log = cfg->log;
+    c->fail_at = cfg->fail_at_frame;
+    c->slot_of = malloc(sizeof(*c->slot_of) * ((size_t)p->n_images + 1));
+    c->offsets = malloc(sizeof(*c->offsets) * (size_t)l->n_lanes * (size_t)p->motion_blur);
+    if (!c->slot_of || !c->offsets) {
+        ret = -ENOMEM;
+        goto error;
+    }
+    for (int k = 0; k < p->n_images; k++)
+        c->slot_of[k] = -1;
+
+    const uint32_t plane = (uint32_t)p->tile_w * (uint32_t)p->tile_h;
+    c->slot_bytes = ((VkDeviceSize)plane * 3 + SLOT_ALIGN - 1) & ~(VkDeviceSize)(SLOT_ALIGN - 1);
+    c->pc = (Consts){
+        .columns = p->kind == GV_LAYOUT_COLUMNS,
+        .width = (uint32_t)p->width,
+        .height = (uint32_t)p->height,
+        .first = l->first,
+        .pitch = (uint32_t)(l->thick + p->gap),
+        .thick = (uint32_t)l->thick,
+        .step = (uint32_t)l->step,
+        .cstep = (uint32_t)(l->step + p->gap),
+        .n_lanes = (uint32_t)l->n_lanes,
+        .n_blur = (uint32_t)p->motion_blur,
+        .tile_w = (uint32_t)p->tile_w,
+        .plane_bytes = plane,
+        .slot_bytes = (uint32_t)c->slot_bytes,
+        .bg = cfg->bg_yuv[0] | (uint32_t)cfg->bg_yuv[1] << 8 | (uint32_t)cfg->bg_yuv[2] << 16,
+    };
+
+    if ((ret = gv_vk_create(&c->vk, cfg->log, cfg->gpu_device)) < 0)
+        goto error;
+    if ((ret = create_buffers(c, cfg->gpu_memory_bytes)) < 0 ||
+        (ret = create_pipeline(c)) < 0 || (ret = create_commands(c)) < 0)
+        goto error;
+
+    c->free_slots = malloc(sizeof(*c->free_slots) * (size_t)c->n_slots);
+    if (!c->free_slots) {
+        ret = -ENOMEM;
+        goto error;
+    }
+    /* hand out low slots first */
+    for (int i = 0; i < c->n_slots; i++)
+        c->free_slots[i] = c->n_slots - 1 - i;
+    c->n_free = c->n_slots;
+    gv_log(cfg->log, GV_LOG_DEBUG, "Vulkan: atlas of %d tiles (%llu MiB), tiles %s", c->n_slots,
+           (unsigned long long)((VkDeviceSize)c->n_slots * c->slot_bytes >> 20),
+           c->direct ? "written directly" : "staged");
+    *priv = c;
+    return 0;
+error:
+    {
+        void *pc = c;
+        vc_close(&pc);
+    }
+    return ret;
+}
+
+/* ---- tiles ---- */
+
+/* Runs the pending copies of ring slot s now and waits for them. */
+static int flush_uploads(Vc *c, RingSlot *s)
+{
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    const VkCommandBufferBeginInfo begin = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VK(vk->BeginCommandBuffer(c->upload_cmd, &begin));
+    vk->CmdCopyBuffer(c->upload_cmd, s->staging->buf, c->atlas->buf, (uint32_t)s->n_copies,
+                      s->copies);
+    /* the barrier's second scope reaches the dispatches of later submissions */
+    const VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+    };
+    vk->CmdPipelineBarrier(c->upload_cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+    VK(vk->EndCommandBuffer(c->upload_cmd));
+    const VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &c->upload_cmd,
+    };
+    if ((ret = gv_vk_buf_flush(vk, s->staging)) < 0)
+        goto error;
+    VK(vk->QueueSubmit(vk->queue, 1, &submit, c->upload_fence));
+    VK(vk->WaitForFences(vk->dev, 1, &c->upload_fence, VK_TRUE, UINT64_MAX));
+    VK(vk->ResetFences(vk->dev, 1, &c->upload_fence));
+    s->n_copies = 0;
+    s->staging_used = 0;
+error:
+    return ret;
+}
+
+/* The ring slot whose staging buffer takes uploads for the next frame,
+ * ready to be written. */
+static int next_staging(Vc *c, RingSlot **out)
+{
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    RingSlot *const s = &c->ring[(c->head + c->count) % GV_VK_DEPTH];
+    if (s->staging_in_use) {
+        /* only when the caller adds tiles with every ring slot in flight */
+        if (s->busy)
+            VK(vk->WaitForFences(vk->dev, 1, &s->fence, VK_TRUE, UINT64_MAX));
+        s->staging_in_use = 0;
+        s->staging_used = 0;
+    }
+    *out = s;
+error:
+    return ret;
+}
+
+/* Drops pending copies into atlas slot `slot` (it is being reused or freed). */
+static void drop_pending(Vc *c, int slot)
+{
+    if (c->direct)
+        return;
+    RingSlot *const s = &c->ring[(c->head + c->count) % GV_VK_DEPTH];
+    if (s->staging_in_use)
+        return;
+    const VkDeviceSize dst = (VkDeviceSize)slot * c->slot_bytes;
+    for (int i = 0; i < s->n_copies; i++)
+        if (s->copies[i].dstOffset == dst)
+            s->copies[i--] = s->copies[--s->n_copies];
+}
+
+static void copy_tile(uint8_t *dst, const GvTile *t)
+{
+    const size_t plane = (size_t)t->w * (size_t)t->h;
+    memcpy(dst, t->y, plane);
+    memcpy(dst + plane, t->u, plane);
+    memcpy(dst + 2 * plane, t->v, plane);
+}
+
+static int vc_tile_add(void *priv, int k, const GvTile *tile)
+{
+    Vc *const c = priv;
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    if (k < 0 || k >= c->l->p.n_images || tile->w != c->l->p.tile_w ||
+        tile->h != c->l->p.tile_h)
+        return -EINVAL;
+    int slot = c->slot_of[k];
+    if (slot < 0) {
+        if (c->n_free == 0) {
+            gv_log(c->log, GV_LOG_ERROR, "Vulkan: all %d tile slots are in use", c->n_slots);
+            return -ENOMEM;
+        }
+        slot = c->free_slots[--c->n_free];
+    }
+    drop_pending(c, slot);
+    const VkDeviceSize dst = (VkDeviceSize)slot * c->slot_bytes;
+
+    if (c->direct) {
+        copy_tile(c->atlas->map + dst, tile);
+        if ((ret = gv_vk_buf_flush(vk, c->atlas)) < 0)
+            goto error;
+    } else {
+        RingSlot *s;
+        if ((ret = next_staging(c, &s)) < 0)
+            goto error;
+        if (s->staging_used + c->slot_bytes > c->staging_bytes && (ret = flush_uploads(c, s)) < 0)
+            goto error;
+        copy_tile(s->staging->map + s->staging_used, tile);
+        s->copies[s->n_copies++] = (VkBufferCopy){
+            .srcOffset = s->staging_used,
+            .dstOffset = dst,
+            .size = (VkDeviceSize)c->pc.plane_bytes * 3,
+        };
+        s->staging_used += c->slot_bytes;
+    }
+    c->slot_of[k] = slot;
+    return 0;
+error:
+    if (c->slot_of[k] < 0)
+        c->free_slots[c->n_free++] = slot;
+    return ret;
+}
+
+static void vc_tile_remove(void *priv, int k)
+{
+    Vc *const c = priv;
+    if (k < 0 || k >= c->l->p.n_images || c->slot_of[k] < 0)
+        return;
+    drop_pending(c, c->slot_of[k]);
+    c->free_slots[c->n_free++] = c->slot_of[k];
+    c->slot_of[k] = -1;
+}
+
+/* ---- frames ---- */
+
+static int record(Vc *c, RingSlot *s)
+{
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    const VkCommandBufferBeginInfo begin = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VK(vk->BeginCommandBuffer(s->cmd, &begin));
+    if (s->n_copies > 0) {
+        vk->CmdCopyBuffer(s->cmd, s->staging->buf, c->atlas->buf, (uint32_t)s->n_copies,
+                          s->copies);
+        const VkMemoryBarrier barrier = {
+            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
+        };
+        vk->CmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, NULL, 0,
+                               NULL);
+    }
+    vk->CmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipe);
+    vk->CmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &s->set,
+                              0, NULL);
+    vk->CmdPushConstants(s->cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(c->pc),
+                         &c->pc);
+    /* one invocation: 8 luma columns of 2 lines; local size 16 x 4 */
+    const uint32_t gx = ((c->pc.width + 7) / 8 + 15) / 16;
+    const uint32_t gy = (c->pc.height / 2 + 3) / 4;
+    vk->CmdDispatch(s->cmd, gx, gy, 1);
+    const VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+    };
+    vk->CmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
+    VK(vk->EndCommandBuffer(s->cmd));
+error:
+    return ret;
+}
+
+static int vc_submit(void *priv, int64_t frame, GvPicture *out)
+{
+    Vc *const c = priv;
+    GvVk *const vk = c->vk;
+    const GvLayout *const l = c->l;
+    int ret = 0;
+    if (frame == c->fail_at) {
+        gv_log(c->log, GV_LOG_ERROR, "Vulkan: failing frame %lld (test switch)", (long long)frame);
+        return GV_ERR_GPU;
+    }
+    if (c->count == GV_VK_DEPTH || out->width != l->p.width || out->height != l->p.height)
+        return -EINVAL;
+    RingSlot *s;
+    if (c->direct) {
+        s = &c->ring[(c->head + c->count) % GV_VK_DEPTH];
+    } else if ((ret = next_staging(c, &s)) < 0) {
+        return ret;
+    }
+
+    gv_frame_offsets(l, frame, c->offsets);
+    uint32_t *const words = (uint32_t *)s->frame->map;
+    const int n_offs = l->n_lanes * l->p.motion_blur;
+    for (int i = 0; i < n_offs; i++) {
+        words[c->pc.offs_base + 2 * i] = (uint32_t)c->offsets[i].pos;
+        words[c->pc.offs_base + 2 * i + 1] = (uint32_t)c->offsets[i].frac;
+    }
+    memcpy(words + c->pc.slots_base, c->slot_of, sizeof(*c->slot_of) * (size_t)l->p.n_images);
+    if ((ret = gv_vk_buf_flush(vk, s->frame)) < 0 ||
+        (s->n_copies > 0 && (ret = gv_vk_buf_flush(vk, s->staging)) < 0) ||
+        (ret = record(c, s)) < 0)
+        return ret;
+
+    const VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &s->cmd,
+    };
+    VK(vk->QueueSubmit(vk->queue, 1, &submit, s->fence));
+    if (s->n_copies > 0)
+        s->staging_in_use = 1;
+    s->n_copies = 0;
+    s->busy = 1;
+    s->pic = out;
+    c->count++;
+error:
+    return ret;
+}
+
+static void copy_plane(uint8_t *dst, int dst_stride, const uint8_t *src, size_t src_stride,
+                       int w, int h)
+{
+    if ((size_t)dst_stride == src_stride && (size_t)w == src_stride) {
+        memcpy(dst, src, (size_t)w * (size_t)h);
+        return;
+    }
+    for (int y = 0; y < h; y++)
+        memcpy(dst + (size_t)y * dst_stride, src + (size_t)y * src_stride, (size_t)w);
+}
+
+/* A generous bound: a software driver renders a 4K frame with heavy
+ * motion blur in seconds. */
+#define WAIT_TIMEOUT_NS (120ull * 1000 * 1000 * 1000)
+
+static int vc_wait(void *priv)
+{
+    Vc *const c = priv;
+    GvVk *const vk = c->vk;
+    int ret = 0;
+    if (c->count == 0)
+        return 0;
+    RingSlot *const s = &c->ring[c->head];
+    VK(vk->WaitForFences(vk->dev, 1, &s->fence, VK_TRUE, WAIT_TIMEOUT_NS));
+    VK(vk->ResetFences(vk->dev, 1, &s->fence));
+    if ((ret = gv_vk_buf_invalidate(vk, s->out)) < 0)
+        goto error;
+    GvPicture *const pic = s->pic;
+    const int w = pic->width, h = pic->height;
+    const uint8_t *const src = s->out->map;
+    copy_plane(pic->data[0], pic->linesize[0], src, c->pc.stride_y, w, h);
+    copy_plane(pic->data[1], pic->linesize[1], src + c->pc.off_u, c->pc.stride_c, w / 2, h / 2);
+    copy_plane(pic->data[2], pic->linesize[2], src + c->pc.off_v, c->pc.stride_c, w / 2, h / 2);
+    s->busy = 0;
+    s->pic = NULL;
+    c->head = (c->head + 1) % GV_VK_DEPTH;
+    c->count--;
+error:
+    return ret;
+}
+
+static const char *vc_device_name(void *priv)
+{
+    const Vc *const c = priv;
+    return c->vk->props.deviceName;
+}
+
+static const GvCompositorOps vulkan_ops = {
+    .name = "vulkan",
+    .open = vc_open,
+    .tile_add = vc_tile_add,
+    .tile_remove = vc_tile_remove,
+    .submit = vc_submit,
+    .wait = vc_wait,
+    .close = vc_close,
+    .device_name = vc_device_name,
+    .depth = GV_VK_DEPTH,
+};
+
+const GvCompositorOps *const gv_compositor_vulkan = &vulkan_ops;

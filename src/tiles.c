@@ -1,0 +1,1193 @@
+/*
+ * Tile preparation on top of libvips: decode with shrink-on-load, turn
+ * upright, colour-manage to sRGB, flatten, crop, scale, and convert to
+ * the Y'CbCr planes the compositors use.
+ */
+#include "tiles.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vips/vips.h>
+
+#include "color.h"
+
+/* ---------------------------------------------------------------- */
+/* Start-up                                                           */
+
+/*
+ * Fixed-point versions of gv_rgb_to_yuv(): one table per output and
+ * input channel, so a pixel costs three loads and two adds per output.
+ * Each entry carries FIX_BITS fraction bits and is off by at most half a
+ * unit, so a sum is within 1.5 units of the exact value. A sum whose
+ * fraction lies farther than FIX_GUARD units from one half therefore
+ * rounds as the exact value (and gv_rgb_to_yuv's double) would; the few
+ * closer to a tie go through gv_rgb_to_yuv itself, which keeps the two
+ * identical without trusting either side's last bit.
+ */
+#define FIX_BITS 20
+#define FIX_ONE (1 << FIX_BITS)
+#define FIX_HALF (1 << (FIX_BITS - 1))
+#define FIX_GUARD 4
+
+/* BT.709, as color.c uses them. */
+#define KR 0.2126
+#define KB 0.0722
+#define KG (1.0 - KR - KB)
+
+typedef struct YuvTables {
+    int32_t y[3][256], u[3][256], v[3][256];
+    int usable; /* 0: the self-check failed, use gv_rgb_to_yuv for everything */
+} YuvTables;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result;
+static YuvTables yuv_tab; /* written once under init_once, read-only after */
+
+static int32_t fix(const double v)
+{
+    return (int32_t)lround(v * FIX_ONE);
+}
+
+static int round_fix(const int32_t sum, int *exact)
+{
+    const int32_t frac = sum & (FIX_ONE - 1);
+    if (abs(frac - FIX_HALF) <= FIX_GUARD)
+        *exact = 0;
+    return (sum + FIX_HALF) >> FIX_BITS;
+}
+
+/* Returns 0 when the tables could not decide, and the caller asks color.c. */
+static int rgb_to_yuv_fast(const uint8_t r, const uint8_t g, const uint8_t b, uint8_t *const y,
+                           uint8_t *const u, uint8_t *const v)
+{
+    const YuvTables *const t = &yuv_tab;
+    int exact = 1;
+    const int yy = round_fix(t->y[0][r] + t->y[1][g] + t->y[2][b], &exact);
+    const int uu = round_fix(t->u[0][r] + t->u[1][g] + t->u[2][b], &exact);
+    const int vv = round_fix(t->v[0][r] + t->v[1][g] + t->v[2][b], &exact);
+    *y = (uint8_t)yy;
+    *u = (uint8_t)uu;
+    *v = (uint8_t)vv;
+    return exact;
+}
+
+static void rgb_to_yuv(const uint8_t r, const uint8_t g, const uint8_t b, uint8_t *const y,
+                       uint8_t *const u, uint8_t *const v)
+{
+    if (!yuv_tab.usable || !rgb_to_yuv_fast(r, g, b, y, u, v))
+        gv_rgb_to_yuv(r, g, b, y, u, v);
+}
+
+static void init_yuv_tables(void)
+{
+    YuvTables *const t = &yuv_tab;
+    const double su = 224.0 / (2.0 * (1.0 - KB)), sv = 224.0 / (2.0 * (1.0 - KR));
+    const double ky[3] = { KR, KG, KB };
+    const double ku[3] = { -KR, -KG, 1.0 - KB };
+    const double kv[3] = { 1.0 - KR, -KG, -KB };
+    for (int c = 0; c < 3; c++) {
+        for (int i = 0; i < 256; i++) {
+            const double x = i / 255.0;
+            t->y[c][i] = fix((c == 0 ? 16.0 : 0.0) + 219.0 * ky[c] * x);
+            t->u[c][i] = fix((c == 0 ? 128.0 : 0.0) + su * ku[c] * x);
+            t->v[c][i] = fix((c == 0 ? 128.0 : 0.0) + sv * kv[c] * x);
+        }
+    }
+    /*
+     * The tables copy color.c's formula; should that formula ever change
+     * without them, this catches it and every pixel takes the slow path.
+     * The exhaustive comparison over all 2^24 colours is left to tests.
+     */
+    t->usable = 1;
+    uint32_t seed = 1;
+    for (int i = 0; i < 3 * 256 + 65536 && t->usable; i++) {
+        uint8_t rgb[3];
+        if (i < 3 * 256) {
+            rgb[0] = rgb[1] = rgb[2] = 0;
+            rgb[i / 256] = (uint8_t)i;
+        } else {
+            seed = seed * 1664525u + 1013904223u;
+            rgb[0] = (uint8_t)(seed >> 8);
+            rgb[1] = (uint8_t)(seed >> 16);
+            rgb[2] = (uint8_t)(seed >> 24);
+        }
+        uint8_t a[3], e[3];
+        gv_rgb_to_yuv(rgb[0], rgb[1], rgb[2], &e[0], &e[1], &e[2]);
+        if (rgb_to_yuv_fast(rgb[0], rgb[1], rgb[2], &a[0], &a[1], &a[2]) && memcmp(a, e, 3))
+            t->usable = 0;
+    }
+}
+
+/* Warnings from loaders ("premature end of JPEG file", "bad profile")
+ * would reach stderr from worker threads; what matters is reported
+ * through the return value and the reason text instead. */
+static void drop_vips_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+                          gpointer opaque)
+{
+    (void)domain;
+    (void)level;
+    (void)msg;
+    (void)opaque;
+}
+
+static void init_vips(void)
+{
+    init_yuv_tables();
+    if (VIPS_INIT("gridvid")) {
+        vips_error_clear();
+        init_result = GV_ERR_DECODE;
+        return;
+    }
+    /*
+     * gridvid decodes many images at once on its own worker threads, one
+     * image each; vips' own thread pools on top of that would
+     * oversubscribe the cores and multiply the buffers in flight, so each
+     * vips pipeline runs on one thread.
+     */
+    vips_concurrency_set(1);
+    /*
+     * Every image is opened and prepared once. The operation cache would
+     * keep recent operations, and with them references to decoded
+     * images, alive for nothing but memory.
+     */
+    vips_cache_set_max(0);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, drop_vips_log, NULL);
+}
+
+int gv_tiles_init(void)
+{
+    pthread_once(&init_once, init_vips);
+    return init_result;
+}
+
+/* ---------------------------------------------------------------- */
+/* Reasons                                                            */
+
+static void set_reason(char *const reason, const size_t len, const char *const fmt, ...)
+    GV_PRINTF(3, 4);
+
+static void set_reason(char *const reason, const size_t len, const char *const fmt, ...)
+{
+    if (!reason || !len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, len, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * Takes (and clears) vips' error buffer and reports its first line after
+ * what. The buffer is process-wide: when two threads fail at the same
+ * moment a message may land with the other image, but every failure is
+ * still reported as one.
+ */
+static int vips_fail(char *const reason, const size_t len, const char *const what)
+{
+    char *const msg = vips_error_buffer_copy();
+    const size_t n = msg ? strcspn(msg, "\n") : 0;
+    if (n)
+        set_reason(reason, len, "%s: %.*s", what, (int)n, msg);
+    else
+        set_reason(reason, len, "%s", what);
+    g_free(msg);
+    return GV_ERR_DECODE;
+}
+
+static void errno_reason(char *const reason, const size_t len, const char *const what,
+                         const int err)
+{
+    char buf[128];
+    if (strerror_r(err, buf, sizeof(buf)) != 0)
+        snprintf(buf, sizeof(buf), "error %d", err);
+    set_reason(reason, len, "%s: %s", what, buf);
+}
+
+/* ---------------------------------------------------------------- */
+/* Where pixels come from                                             */
+
+typedef enum SrcKind { SRC_FILE, SRC_BUFFER, SRC_IMAGE } SrcKind;
+
+typedef struct Src {
+    SrcKind kind;
+    const char *path;
+    const void *data;
+    size_t len;
+    VipsImage *image;
+} Src;
+
+/* vips reads "name[opts]" as a file name followed by load options, so a
+ * file whose name ends in ']' is opened as a source instead. */
+static int needs_source(const Src *const s)
+{
+    if (s->kind != SRC_FILE)
+        return 0;
+    const size_t n = strlen(s->path);
+    return n && s->path[n - 1] == ']';
+}
+
+/* Loaders vips picks by file name rather than content, or for numeric
+ * text matrices: none of them holds a picture. */
+static int loader_is_image(const char *const name)
+{
+    return !vips_isprefix("VipsForeignLoadCsv", name) &&
+           !vips_isprefix("VipsForeignLoadMatrix", name);
+}
+
+/* The loader's type name, or NULL when nothing can read it. */
+static const char *find_loader(const Src *const s)
+{
+    const char *name = NULL;
+    if (needs_source(s)) {
+        VipsSource *const vs = vips_source_new_from_file(s->path);
+        if (vs) {
+            name = vips_foreign_find_load_source(vs);
+            g_object_unref(vs);
+        }
+    } else if (s->kind == SRC_FILE) {
+        name = vips_foreign_find_load(s->path);
+    } else {
+        name = vips_foreign_find_load_buffer(s->data, s->len);
+    }
+    if (!name)
+        vips_error_clear();
+    return name && loader_is_image(name) ? name : NULL;
+}
+
+/*
+ * fail_on "error" makes a truncated or corrupt file an error instead of
+ * a picture with a grey or smeared part; "warning" would go further and
+ * refuse the many harmless files libjpeg and libpng grumble about.
+ * vips_thumbnail_buffer and _source in libvips 8.14 do not pass their
+ * fail_on to the loader, hence the option string as well.
+ */
+#define FAIL_ON VIPS_FAIL_ON_ERROR
+#define FAIL_ON_OPTION "fail_on=error"
+
+/*
+ * Opens the image lazily: only the header is read until something asks
+ * for pixels. shrink > 1 asks the JPEG loader for a DCT-scaled decode.
+ */
+static VipsImage *open_image(const Src *const s, const int shrink)
+{
+    const VipsAccess seq = VIPS_ACCESS_SEQUENTIAL;
+    if (needs_source(s)) {
+        VipsSource *const vs = vips_source_new_from_file(s->path);
+        if (!vs)
+            return NULL;
+        VipsImage *const im =
+            shrink > 1 ? vips_image_new_from_source(vs, FAIL_ON_OPTION, "access", seq, "shrink",
+                                                    shrink, NULL)
+                       : vips_image_new_from_source(vs, FAIL_ON_OPTION, "access", seq, NULL);
+        g_object_unref(vs);
+        return im;
+    }
+    if (s->kind == SRC_FILE)
+        return shrink > 1 ? vips_image_new_from_file(s->path, "access", seq, "fail_on", FAIL_ON,
+                                                     "shrink", shrink, NULL)
+                          : vips_image_new_from_file(s->path, "access", seq, "fail_on", FAIL_ON,
+                                                     NULL);
+    if (s->kind == SRC_BUFFER)
+        return shrink > 1 ? vips_image_new_from_buffer(s->data, s->len, FAIL_ON_OPTION, "access",
+                                                       seq, "shrink", shrink, NULL)
+                          : vips_image_new_from_buffer(s->data, s->len, FAIL_ON_OPTION, "access",
+                                                       seq, NULL);
+    g_object_ref(s->image);
+    return s->image;
+}
+
+typedef struct ThumbOpts {
+    int w, h;
+    VipsSize size;
+    VipsInteresting crop;
+} ThumbOpts;
+
+#define THUMB_ARGS(o)                                                                     \
+    (o)->w, "height", (o)->h, "size", (o)->size, "crop", (o)->crop, "fail_on", FAIL_ON
+
+static int thumbnail(const Src *const s, const ThumbOpts *const o, VipsImage **const out)
+{
+    if (needs_source(s)) {
+        VipsSource *const vs = vips_source_new_from_file(s->path);
+        if (!vs)
+            return -1;
+        const int ret =
+            vips_thumbnail_source(vs, out, THUMB_ARGS(o), "option_string", FAIL_ON_OPTION, NULL);
+        g_object_unref(vs);
+        return ret;
+    }
+    switch (s->kind) {
+    case SRC_FILE:
+        return vips_thumbnail(s->path, out, THUMB_ARGS(o), NULL);
+    case SRC_BUFFER:
+        /* vips only reads the buffer; its prototype lacks the const. */
+        return vips_thumbnail_buffer((void *)(uintptr_t)s->data, s->len, out, THUMB_ARGS(o),
+                                     "option_string", FAIL_ON_OPTION, NULL);
+    case SRC_IMAGE:
+    default:
+        return vips_thumbnail_image(s->image, out, THUMB_ARGS(o), NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* Checks shared by probe and load                                    */
+
+/* A regular, non-empty file; tail gets up to tail_len of its last bytes. */
+static int check_file(const char *const path, uint8_t *const tail, size_t *const tail_len,
+                      char *const reason, const size_t len)
+{
+    /* O_NONBLOCK: opening a FIFO must not hang the scan. */
+    const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        errno_reason(reason, len, "cannot open", errno);
+        return GV_ERR_DECODE;
+    }
+    int ret = GV_ERR_DECODE;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        errno_reason(reason, len, "cannot read", errno);
+        goto end;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        set_reason(reason, len, "is a directory");
+        goto end;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        set_reason(reason, len, "not a regular file");
+        goto end;
+    }
+    if (st.st_size == 0) {
+        set_reason(reason, len, "empty file");
+        goto end;
+    }
+    if (tail) {
+        const size_t want = (uint64_t)st.st_size < *tail_len ? (size_t)st.st_size : *tail_len;
+        const ssize_t got = pread(fd, tail, want, st.st_size - (off_t)want);
+        if (got < 0) {
+            errno_reason(reason, len, "cannot read", errno);
+            goto end;
+        }
+        *tail_len = (size_t)got;
+    }
+    ret = 0;
+end:
+    close(fd);
+    return ret;
+}
+
+static int has_bytes(const uint8_t *const hay, const size_t n, const char *const needle,
+                     const size_t m)
+{
+    for (size_t i = 0; i + m <= n; i++)
+        if (!memcmp(hay + i, needle, m))
+            return 1;
+    return 0;
+}
+
+/* Opens the header and applies the pixel limit; returns the header image. */
+static int open_checked(const Src *const s, const GvTileSpec *const spec, VipsImage **const out,
+                        const char **const loader, char *const reason, const size_t len)
+{
+    *out = NULL;
+    const char *const name = s->kind == SRC_IMAGE ? "image" : find_loader(s);
+    if (!name) {
+        set_reason(reason, len, "not an image");
+        return GV_ERR_DECODE;
+    }
+    if (loader)
+        *loader = name;
+    VipsImage *const hdr = open_image(s, 1);
+    if (!hdr)
+        return vips_fail(reason, len, "truncated or corrupt");
+    const uint64_t pixels = (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize;
+    if (spec->max_pixels && pixels > spec->max_pixels) {
+        set_reason(reason, len, "%dx%d is over the %" PRIu64 "-pixel limit", hdr->Xsize,
+                   hdr->Ysize, spec->max_pixels);
+        g_object_unref(hdr);
+        return GV_ERR_DECODE;
+    }
+    *out = hdr;
+    return 0;
+}
+
+static int spec_ok(const GvTileSpec *const spec)
+{
+    return spec && spec->w > 0 && spec->h > 0 && spec->w <= VIPS_MAX_COORD &&
+           spec->h <= VIPS_MAX_COORD;
+}
+
+int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *const reason,
+                  const size_t reason_len)
+{
+    if (!path || !spec_ok(spec))
+        return -EINVAL;
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+    uint8_t tail[32];
+    size_t tail_len = sizeof(tail);
+    if ((ret = check_file(path, tail, &tail_len, reason, reason_len)) < 0)
+        return ret;
+
+    const Src s = { .kind = SRC_FILE, .path = path };
+    const char *loader = NULL;
+    VipsImage *hdr;
+    if ((ret = open_checked(&s, spec, &hdr, &loader, reason, reason_len)) < 0)
+        return ret;
+    g_object_unref(hdr);
+
+    /*
+     * Decoding the whole file is what proves it complete; this only
+     * catches the common case of a copy cut short, cheaply. Both formats
+     * end in a marker (JPEG's EOI, PNG's IEND chunk), which some writers
+     * follow with a little padding.
+     */
+    if ((vips_isprefix("VipsForeignLoadJpeg", loader) && !has_bytes(tail, tail_len, "\xff\xd9", 2)) ||
+        (vips_isprefix("VipsForeignLoadPng", loader) && !has_bytes(tail, tail_len, "IEND", 4))) {
+        set_reason(reason, reason_len, "truncated");
+        return GV_ERR_DECODE;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Resampling for what vips_thumbnail leaves off-size                 */
+
+static double lanczos3(const double x)
+{
+    if (x == 0.0)
+        return 1.0;
+    if (x <= -3.0 || x >= 3.0)
+        return 0.0;
+    const double px = M_PI * x;
+    return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
+}
+
+/* Per output sample: the first input index and n weights summing to one. */
+typedef struct Filter {
+    int n;
+    int *first;
+    float *w;
+} Filter;
+
+static void filter_free(Filter *const f)
+{
+    free(f->first);
+    free(f->w);
+}
+
+static int filter_init(Filter *const f, const int in, const int out)
+{
+    const double scale = (double)in / out;
+    /* Downscaling widens the kernel so every input pixel contributes. */
+    const double support = 3.0 * (scale > 1.0 ? scale : 1.0);
+    const double step = scale > 1.0 ? 1.0 / scale : 1.0;
+    f->n = (int)ceil(2.0 * support) + 1;
+    f->first = NULL;
+    f->w = NULL;
+    if ((size_t)out > SIZE_MAX / sizeof(float) / (size_t)f->n)
+        return -ENOMEM;
+    f->first = malloc((size_t)out * sizeof(*f->first));
+    f->w = malloc((size_t)out * (size_t)f->n * sizeof(*f->w));
+    if (!f->first || !f->w) {
+        filter_free(f);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < out; i++) {
+        const double centre = (i + 0.5) * scale - 0.5;
+        const int first = (int)floor(centre - support) + 1;
+        double w[64], sum = 0.0;
+        double *const wp = f->n <= 64 ? w : NULL;
+        for (int j = 0; j < f->n; j++) {
+            const double k = lanczos3((first + j - centre) * step);
+            if (wp)
+                wp[j] = k;
+            f->w[(size_t)i * f->n + j] = (float)k;
+            sum += k;
+        }
+        /* Normalised so that a flat area keeps its exact value. */
+        for (int j = 0; j < f->n; j++)
+            f->w[(size_t)i * f->n + j] = (float)((wp ? wp[j] : f->w[(size_t)i * f->n + j]) / sum);
+        f->first[i] = first;
+    }
+    return 0;
+}
+
+static int clampi(const int v, const int lo, const int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Lanczos-3 from sw x sh to dw x dh, 3 bytes a pixel, edges repeated. */
+static int resample(const uint8_t *const src, const int sw, const int sh, uint8_t *const dst,
+                    const int dw, const int dh)
+{
+    Filter fx = { 0 }, fy = { 0 };
+    float *tmp = NULL;
+    int ret;
+    if ((ret = filter_init(&fx, sw, dw)) < 0 || (ret = filter_init(&fy, sh, dh)) < 0)
+        goto end;
+    if ((size_t)dw > SIZE_MAX / sizeof(float) / 3 / (size_t)sh) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    tmp = malloc((size_t)dw * (size_t)sh * 3 * sizeof(*tmp));
+    if (!tmp) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    for (int y = 0; y < sh; y++) {
+        const uint8_t *const row = src + (size_t)y * sw * 3;
+        float *const o = tmp + (size_t)y * dw * 3;
+        for (int x = 0; x < dw; x++) {
+            const float *const w = fx.w + (size_t)x * fx.n;
+            float acc[3] = { 0.0f, 0.0f, 0.0f };
+            for (int j = 0; j < fx.n; j++) {
+                const uint8_t *const p = row + (size_t)clampi(fx.first[x] + j, 0, sw - 1) * 3;
+                acc[0] += w[j] * p[0];
+                acc[1] += w[j] * p[1];
+                acc[2] += w[j] * p[2];
+            }
+            memcpy(o + (size_t)x * 3, acc, sizeof(acc));
+        }
+    }
+    for (int y = 0; y < dh; y++) {
+        const float *const w = fy.w + (size_t)y * fy.n;
+        uint8_t *const o = dst + (size_t)y * dw * 3;
+        for (int x = 0; x < dw * 3; x++) {
+            float acc = 0.0f;
+            for (int j = 0; j < fy.n; j++)
+                acc += w[j] * tmp[(size_t)clampi(fy.first[y] + j, 0, sh - 1) * dw * 3 + x];
+            o[x] = (uint8_t)clampi((int)lrintf(acc), 0, 255);
+        }
+    }
+    ret = 0;
+end:
+    free(tmp);
+    filter_free(&fx);
+    filter_free(&fy);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* Preparing a tile                                                   */
+
+/*
+ * Which way smartcrop moves its window. vips' low and high apply to both
+ * axes, so "top" on an image that is too wide (the window moves
+ * sideways) must ask for the centre; that needs the upright size.
+ */
+static VipsInteresting pick_interesting(const GvCrop crop, const int iw, const int ih,
+                                        const int tw, const int th)
+{
+    const int too_wide = (int64_t)iw * th > (int64_t)ih * tw;
+    switch (crop) {
+    case GV_CROP_TOP:
+        return too_wide ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_LOW;
+    case GV_CROP_BOTTOM:
+        return too_wide ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_HIGH;
+    case GV_CROP_LEFT:
+        return too_wide ? VIPS_INTERESTING_LOW : VIPS_INTERESTING_CENTRE;
+    case GV_CROP_RIGHT:
+        return too_wide ? VIPS_INTERESTING_HIGH : VIPS_INTERESTING_CENTRE;
+    case GV_CROP_ATTENTION:
+        return VIPS_INTERESTING_ATTENTION;
+    case GV_CROP_ENTROPY:
+        return VIPS_INTERESTING_ENTROPY;
+    case GV_CROP_CENTER:
+    default:
+        return VIPS_INTERESTING_CENTRE;
+    }
+}
+
+/*
+ * From whatever vips_thumbnail returns (grey, grey + alpha, RGBA,
+ * 16-bit, an embedded profile still to apply) to 3-band 8-bit sRGB with
+ * alpha flattened over the background. t holds the temporaries.
+ */
+static int to_srgb8(VipsImage *in, const GvTileSpec *const spec, const int apply_profile,
+                    VipsImage **const t, VipsImage **const out)
+{
+    /*
+     * The profile is applied to the small image: sRGB to sRGB through
+     * lcms is exact, and other profiles are honoured at a fraction of
+     * the cost. A broken profile leaves the pixels as they are (taken
+     * as sRGB), like a browser would.
+     */
+    if (apply_profile && vips_image_get_typeof(in, VIPS_META_ICC_NAME)) {
+        if (vips_icc_transform(in, &t[0], "srgb", "embedded", TRUE, "intent",
+                               VIPS_INTENT_RELATIVE, NULL) == 0)
+            in = t[0];
+        else
+            vips_error_clear();
+    }
+    if (!vips_colourspace_issupported(in)) {
+        if (vips_copy(in, &t[1], "interpretation",
+                      in->Bands < 3 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB, NULL))
+            return -1;
+        in = t[1];
+    }
+    if (in->Type != VIPS_INTERPRETATION_sRGB || in->Bands < 3) {
+        if (vips_colourspace(in, &t[2], VIPS_INTERPRETATION_sRGB, NULL))
+            return -1;
+        in = t[2];
+    }
+    if (vips_image_hasalpha(in)) {
+        const double scale = in->BandFmt == VIPS_FORMAT_USHORT ? 257.0 : 1.0;
+        VipsArrayDouble *const bg = vips_array_double_newv(3, spec->background[0] * scale,
+                                                           spec->background[1] * scale,
+                                                           spec->background[2] * scale);
+        const int r = vips_flatten(in, &t[3], "background", bg, "max_alpha", 255.0 * scale, NULL);
+        vips_area_unref(VIPS_AREA(bg));
+        if (r)
+            return -1;
+        in = t[3];
+    }
+    if (in->Bands > 3) {
+        if (vips_extract_band(in, &t[4], 0, "n", 3, NULL))
+            return -1;
+        in = t[4];
+    }
+    if (in->BandFmt != VIPS_FORMAT_UCHAR) {
+        const double s = in->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257.0 : 1.0;
+        if (vips_linear1(in, &t[5], s, 0.0, "uchar", TRUE, NULL))
+            return -1;
+        in = t[5];
+    }
+    *out = in;
+    return 0;
+}
+
+static void rgb_to_tile(const uint8_t *const rgb, GvTile *const t)
+{
+    const size_t n = (size_t)t->w * (size_t)t->h;
+    for (size_t i = 0; i < n; i++)
+        rgb_to_yuv(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], &t->y[i], &t->u[i], &t->v[i]);
+}
+
+enum { T_HDR, T_LOAD, T_ICC, T_THUMB, T_MEM, T_CROP, T_CONV, N_TEMP = T_CONV + 6 };
+
+static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **const out,
+                   char *const reason, const size_t len)
+{
+    *out = NULL;
+    if (!spec_ok(spec))
+        return -EINVAL;
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+
+    /* Owns every temporary: one unref on the way out releases them all. */
+    VipsObject *const scope = VIPS_OBJECT(vips_image_new());
+    VipsImage **const t = (VipsImage **)vips_object_local_array(scope, N_TEMP);
+    uint8_t *pixels = NULL, *sized = NULL;
+    GvTile *tile = NULL;
+
+    const char *loader = NULL;
+    if ((ret = open_checked(s, spec, &t[T_HDR], &loader, reason, len)) < 0)
+        goto end;
+    const VipsImage *const hdr = t[T_HDR];
+    const int swap = vips_image_get_orientation_swap(t[T_HDR]);
+    const int iw = swap ? hdr->Ysize : hdr->Xsize, ih = swap ? hdr->Xsize : hdr->Ysize;
+    const int cmyk = hdr->Type == VIPS_INTERPRETATION_CMYK;
+    /* Scaling up is left to resample(): vips_resize enlarges with a
+     * bicubic, which is below the Lanczos-3 promised. */
+    const int enlarge = iw < spec->w || ih < spec->h;
+    g_object_unref(t[T_HDR]);
+    t[T_HDR] = NULL;
+
+    ThumbOpts o = {
+        .w = spec->w,
+        .h = spec->h,
+        .size = VIPS_SIZE_BOTH,
+        .crop = pick_interesting(spec->crop, iw, ih, spec->w, spec->h),
+    };
+    if (enlarge) {
+        /* Only decoded, turned and converted; crop and scale follow. */
+        o.w = o.h = VIPS_MAX_COORD;
+        o.size = VIPS_SIZE_DOWN;
+        o.crop = VIPS_INTERESTING_NONE;
+    }
+    Src from = *s;
+    if (cmyk) {
+        /*
+         * vips_thumbnail turns CMYK into sRGB through its built-in
+         * profile, whatever the file embeds (its linear mode would honour
+         * it, but decodes at full size in float). So CMYK is decoded here,
+         * DCT-scaled like vips_thumbnail would, converted through the
+         * embedded profile (the built-in one when there is none) and
+         * handed over as sRGB.
+         */
+        const double common = enlarge ? 1.0 : fmin((double)iw / spec->w, (double)ih / spec->h);
+        const int shrink = !vips_isprefix("VipsForeignLoadJpeg", loader) ? 1
+                           : common >= 16.0                             ? 8
+                           : common >= 8.0                              ? 4
+                           : common >= 4.0                              ? 2
+                                                                        : 1;
+        if (!(t[T_LOAD] = open_image(s, shrink)) ||
+            vips_icc_transform(t[T_LOAD], &t[T_ICC], "srgb", "embedded", TRUE, "input_profile",
+                               "cmyk", "intent", VIPS_INTENT_RELATIVE, NULL)) {
+            ret = vips_fail(reason, len, "truncated or corrupt");
+            goto end;
+        }
+        from = (Src){ .kind = SRC_IMAGE, .image = t[T_ICC] };
+    }
+    VipsImage *img;
+    if (thumbnail(&from, &o, &t[T_THUMB]) ||
+        to_srgb8(t[T_THUMB], spec, !cmyk, &t[T_CONV], &img)) {
+        ret = vips_fail(reason, len, "truncated or corrupt");
+        goto end;
+    }
+    if (enlarge) {
+        /* The largest window of the tile's aspect ratio, rounded. */
+        int cw = img->Xsize, ch = img->Ysize;
+        if ((int64_t)cw * spec->h > (int64_t)ch * spec->w)
+            cw = (int)(((int64_t)ch * spec->w * 2 + spec->h) / (2 * (int64_t)spec->h));
+        else
+            ch = (int)(((int64_t)cw * spec->h * 2 + spec->w) / (2 * (int64_t)spec->w));
+        cw = clampi(cw, 1, img->Xsize);
+        ch = clampi(ch, 1, img->Ysize);
+        const VipsInteresting it =
+            pick_interesting(spec->crop, img->Xsize, img->Ysize, spec->w, spec->h);
+        if (!(t[T_MEM] = vips_image_copy_memory(img)) ||
+            vips_smartcrop(t[T_MEM], &t[T_CROP], cw, ch, "interesting", it, NULL)) {
+            ret = vips_fail(reason, len, "truncated or corrupt");
+            goto end;
+        }
+        img = t[T_CROP];
+    }
+
+    /* Everything above is lazy: this is where the file is decoded. */
+    size_t size;
+    if (!(pixels = vips_image_write_to_memory(img, &size))) {
+        ret = vips_fail(reason, len, "truncated or corrupt");
+        goto end;
+    }
+    const int sw = img->Xsize, sh = img->Ysize;
+    if (size != (size_t)sw * (size_t)sh * 3) {
+        set_reason(reason, len, "unexpected pixel layout");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    if (!(tile = gv_tile_alloc(spec->w, spec->h))) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    /* vips_thumbnail can miss the target by a pixel where the scale
+     * rounds down; the stretch that fixes it is invisible. */
+    const uint8_t *rgb = pixels;
+    if (sw != spec->w || sh != spec->h) {
+        if (!(sized = malloc((size_t)spec->w * (size_t)spec->h * 3))) {
+            ret = -ENOMEM;
+            goto end;
+        }
+        if ((ret = resample(pixels, sw, sh, sized, spec->w, spec->h)) < 0)
+            goto end;
+        rgb = sized;
+    }
+    rgb_to_tile(rgb, tile);
+    *out = tile;
+    tile = NULL;
+    ret = 0;
+end:
+    g_object_unref(scope);
+    g_free(pixels);
+    free(sized);
+    gv_tile_free(&tile);
+    return ret;
+}
+
+int gv_tile_load(const char *const path, const GvTileSpec *const spec, GvTile **const out,
+                 char *const reason, const size_t reason_len)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!path)
+        return -EINVAL;
+    const int ret = check_file(path, NULL, NULL, reason, reason_len);
+    if (ret < 0)
+        return ret;
+    const Src s = { .kind = SRC_FILE, .path = path };
+    return prepare(&s, spec, out, reason, reason_len);
+}
+
+int gv_tile_load_buffer(const void *const data, const size_t len, const GvTileSpec *const spec,
+                        GvTile **const out, char *const reason, const size_t reason_len)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (!data && len)
+        return -EINVAL;
+    if (!len) {
+        set_reason(reason, reason_len, "empty file");
+        return GV_ERR_DECODE;
+    }
+    const Src s = { .kind = SRC_BUFFER, .data = data, .len = len };
+    return prepare(&s, spec, out, reason, reason_len);
+}
+
+/* ---------------------------------------------------------------- */
+/* Demo images                                                        */
+
+static void hsv_to_rgb(double h, const double s, const double v, double *const rgb)
+{
+    h = (h - floor(h)) * 6.0;
+    const int i = (int)h % 6;
+    const double f = h - floor(h);
+    const double p = v * (1.0 - s), q = v * (1.0 - s * f), r = v * (1.0 - s * (1.0 - f));
+    const double c[6][3] = {
+        { v, r, p }, { q, v, p }, { p, v, r }, { p, q, v }, { r, p, v }, { v, p, q },
+    };
+    memcpy(rgb, c[i], sizeof(c[i]));
+}
+
+static double smoothstep(const double e0, const double e1, const double x)
+{
+    const double t = x <= e0 ? 0.0 : x >= e1 ? 1.0 : (x - e0) / (e1 - e0);
+    return t * t * (3.0 - 2.0 * t);
+}
+
+static uint32_t next_rand(uint32_t *const state)
+{
+    /* xorshift32: enough to scatter circles, the same everywhere. */
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+static double rand01(uint32_t *const state)
+{
+    return (next_rand(state) >> 8) / 16777216.0;
+}
+
+/* Max-blends an anti-aliased capsule from (x0,y0) to (x1,y1) into mask. */
+static void draw_capsule(uint8_t *const mask, const int w, const int h, const double x0,
+                         const double y0, const double x1, const double y1, const double r)
+{
+    const double dx = x1 - x0, dy = y1 - y0, l2 = dx * dx + dy * dy;
+    const int xa = clampi((int)floor(fmin(x0, x1) - r - 1), 0, w - 1);
+    const int xb = clampi((int)ceil(fmax(x0, x1) + r + 1), 0, w - 1);
+    const int ya = clampi((int)floor(fmin(y0, y1) - r - 1), 0, h - 1);
+    const int yb = clampi((int)ceil(fmax(y0, y1) + r + 1), 0, h - 1);
+    for (int y = ya; y <= yb; y++) {
+        for (int x = xa; x <= xb; x++) {
+            const double px = x + 0.5 - x0, py = y + 0.5 - y0;
+            double u = l2 > 0.0 ? (px * dx + py * dy) / l2 : 0.0;
+            u = u < 0.0 ? 0.0 : u > 1.0 ? 1.0 : u;
+            const double ex = px - u * dx, ey = py - u * dy;
+            const double cover = r - sqrt(ex * ex + ey * ey) + 0.5;
+            const int a = cover <= 0.0 ? 0 : cover >= 1.0 ? 255 : (int)lrint(cover * 255.0);
+            uint8_t *const m = &mask[(size_t)y * w + x];
+            if (a > *m)
+                *m = (uint8_t)a;
+        }
+    }
+}
+
+/* The number as seven-segment digits: for libvips without text support,
+ * or a system without fonts. */
+static void draw_number(uint8_t *const mask, const int w, const int h, const char *const text)
+{
+    static const uint8_t seg[10] = { 0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f };
+    const int n = (int)strlen(text);
+    double dh = 0.42 * h, dw = 0.5 * dh;
+    const double pitch = 1.45;
+    if (dw * (pitch * n - 0.45) > 0.8 * w) {
+        dw = 0.8 * w / (pitch * n - 0.45);
+        dh = 2.0 * dw;
+    }
+    const double r = 0.09 * dh, gap = 0.6 * r;
+    double x0 = (w - dw * (pitch * n - 0.45)) / 2.0;
+    const double y0 = (h - dh) / 2.0, ym = y0 + dh / 2.0, y1 = y0 + dh;
+    for (int i = 0; i < n; i++, x0 += pitch * dw) {
+        const uint8_t m = seg[text[i] - '0'];
+        const double x1 = x0 + dw;
+        const double s[7][4] = {
+            { x0 + gap, y0, x1 - gap, y0 }, { x1, y0 + gap, x1, ym - gap },
+            { x1, ym + gap, x1, y1 - gap }, { x0 + gap, y1, x1 - gap, y1 },
+            { x0, ym + gap, x0, y1 - gap }, { x0, y0 + gap, x0, ym - gap },
+            { x0 + gap, ym, x1 - gap, ym },
+        };
+        for (int k = 0; k < 7; k++)
+            if (m & (1 << k))
+                draw_capsule(mask, w, h, s[k][0], s[k][1], s[k][2], s[k][3], r);
+    }
+}
+
+/* Ink bounds of a text mask; 0 when it is blank. */
+static int ink_box(const uint8_t *const m, const int w, const int h, int box[4])
+{
+    box[0] = w;
+    box[1] = h;
+    box[2] = box[3] = -1;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (m[(size_t)y * w + x]) {
+                box[0] = x < box[0] ? x : box[0];
+                box[1] = y < box[1] ? y : box[1];
+                box[2] = x > box[2] ? x : box[2];
+                box[3] = y > box[3] ? y : box[3];
+            }
+    return box[2] >= 0;
+}
+
+static int render_text(const char *const text, const int dpi, uint8_t **const px, int *const w,
+                       int *const h, int box[4])
+{
+    VipsImage *im = NULL;
+    size_t size = 0;
+    *px = NULL;
+    if (vips_text(&im, text, "font", "sans bold 100", "dpi", dpi, NULL) ||
+        im->Bands != 1 || im->BandFmt != VIPS_FORMAT_UCHAR ||
+        !(*px = vips_image_write_to_memory(im, &size))) {
+        if (im)
+            g_object_unref(im);
+        vips_error_clear();
+        return -1;
+    }
+    *w = im->Xsize;
+    *h = im->Ysize;
+    g_object_unref(im);
+    if (!ink_box(*px, *w, *h, box)) {
+        g_free(*px);
+        *px = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Draws text centred into mask, with vips_text when it works. */
+static void text_mask(uint8_t *const mask, const int w, const int h, const char *const text)
+{
+    uint8_t *px = NULL;
+    int tw, th, box[4];
+    /* Measure once, then render at the size that fills the middle. */
+    if (vips_type_find("VipsOperation", "text") && render_text(text, 72, &px, &tw, &th, box) == 0) {
+        const double f = fmin(0.42 * h / (box[3] - box[1] + 1), 0.8 * w / (box[2] - box[0] + 1));
+        g_free(px);
+        px = NULL;
+        const int dpi = (int)lrint(72.0 * f);
+        if (dpi >= 1 && render_text(text, dpi, &px, &tw, &th, box) == 0) {
+            const int ox = (w - (box[2] - box[0] + 1)) / 2 - box[0];
+            const int oy = (h - (box[3] - box[1] + 1)) / 2 - box[1];
+            for (int y = 0; y < th; y++)
+                for (int x = 0; x < tw; x++)
+                    if (x + ox >= 0 && x + ox < w && y + oy >= 0 && y + oy < h)
+                        mask[(size_t)(y + oy) * w + x + ox] = px[(size_t)y * tw + x];
+            g_free(px);
+            return;
+        }
+    }
+    draw_number(mask, w, h, text);
+}
+
+/*
+ * A soft diagonal gradient in a hue of its own (golden-ratio steps round
+ * the colour wheel keep neighbours apart for any n), a few translucent
+ * discs, and k + 1 in white with a shadow.
+ */
+static void paint_demo(uint8_t *const rgb, uint8_t *const mask, const int w, const int h,
+                       const int k)
+{
+    const double hue = 0.58 + 0.6180339887498949 * k;
+    double c0[3], c1[3];
+    hsv_to_rgb(hue, 0.50, 0.98, c0);
+    hsv_to_rgb(hue + 0.10, 0.85, 0.55, c1);
+
+    enum { N_DISCS = 6 };
+    double disc[N_DISCS][5]; /* x, y, radius, tone (0 dark, 1 light), opacity */
+    uint32_t seed = 0x9e3779b9u ^ (uint32_t)k * 0x85ebca6bu;
+    if (!seed)
+        seed = 1;
+    const double m = w < h ? w : h;
+    for (int i = 0; i < N_DISCS; i++) {
+        disc[i][0] = rand01(&seed) * w;
+        disc[i][1] = rand01(&seed) * h;
+        disc[i][2] = (0.12 + 0.3 * rand01(&seed)) * m;
+        disc[i][3] = i & 1;
+        disc[i][4] = 0.10 + 0.12 * rand01(&seed);
+    }
+
+    char text[16];
+    snprintf(text, sizeof(text), "%d", k + 1);
+    memset(mask, 0, (size_t)w * h);
+    text_mask(mask, w, h, text);
+    const int sh = (int)lrint(m / 80.0) + 1;
+
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const double t = smoothstep(0.0, 1.0, ((double)x / w + (double)y / h) / 2.0);
+            double p[3];
+            for (int c = 0; c < 3; c++)
+                p[c] = c0[c] + (c1[c] - c0[c]) * t;
+            for (int i = 0; i < N_DISCS; i++) {
+                const double dx = x + 0.5 - disc[i][0], dy = y + 0.5 - disc[i][1];
+                const double d = sqrt(dx * dx + dy * dy);
+                const double a = disc[i][4] * (1.0 - smoothstep(disc[i][2] - 0.02 * m, disc[i][2], d));
+                for (int c = 0; c < 3; c++)
+                    p[c] += (disc[i][3] - p[c]) * a;
+            }
+            const int sx = x - sh, sy = y - sh;
+            const double shadow =
+                sx >= 0 && sy >= 0 ? 0.35 * mask[(size_t)sy * w + sx] / 255.0 : 0.0;
+            const double ink = mask[(size_t)y * w + x] / 255.0;
+            uint8_t *const o = rgb + ((size_t)y * w + x) * 3;
+            for (int c = 0; c < 3; c++) {
+                const double v = (p[c] * (1.0 - shadow)) * (1.0 - ink) + ink;
+                o[c] = (uint8_t)clampi((int)lrint(v * 255.0), 0, 255);
+            }
+        }
+    }
+}
+
+int gv_tile_demo(const int k, const int n, const GvTileSpec *const spec, GvTile **const out)
+{
+    if (!out)
+        return -EINVAL;
+    *out = NULL;
+    if (k < 0 || n <= 0 || k >= n || !spec_ok(spec))
+        return -EINVAL;
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+    /* Drawn larger than the tile so it goes through the same downscale
+     * as a photo would. */
+    const int w = spec->w + (spec->w + 1) / 2, h = spec->h + (spec->h + 1) / 2;
+    if (w > VIPS_MAX_COORD || h > VIPS_MAX_COORD || (size_t)w > SIZE_MAX / 4 / (size_t)h)
+        return -ENOMEM;
+    uint8_t *const rgb = malloc((size_t)w * h * 3);
+    uint8_t *const mask = malloc((size_t)w * h);
+    VipsImage *img = NULL, *typed = NULL;
+    if (!rgb || !mask) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    paint_demo(rgb, mask, w, h, k);
+    ret = GV_ERR_DECODE;
+    if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR)) ||
+        vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL)) {
+        vips_error_clear();
+        goto end;
+    }
+    const Src s = { .kind = SRC_IMAGE, .image = typed };
+    char reason[128];
+    ret = prepare(&s, spec, out, reason, sizeof(reason));
+end:
+    if (typed)
+        g_object_unref(typed);
+    if (img)
+        g_object_unref(img);
+    free(rgb);
+    free(mask);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- */
+/* PNG output                                                         */
+
+/* "dir/.name.tmp-XXXXXX" for "dir/name": beside it, so rename() is atomic. */
+static char *temp_name(const char *const path)
+{
+    const char *const slash = strrchr(path, '/');
+    const size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    const size_t n = strlen(path) + sizeof(".tmp-XXXXXX") + 1;
+    char *const tmp = malloc(n);
+    if (tmp)
+        snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", (int)dir, path, path + dir);
+    return tmp;
+}
+
+int gv_picture_write_png(const GvPicture *const pic, const char *const path, char *const reason,
+                         const size_t reason_len)
+{
+    if (!pic || !path || pic->width <= 0 || pic->height <= 0 || pic->width > VIPS_MAX_COORD ||
+        pic->height > VIPS_MAX_COORD)
+        return -EINVAL;
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+    const int w = pic->width, h = pic->height;
+    if ((size_t)w > SIZE_MAX / 3 / (size_t)h)
+        return -ENOMEM;
+    uint8_t *const rgb = malloc((size_t)w * h * 3);
+    char *const tmp = temp_name(path);
+    VipsImage *img = NULL, *typed = NULL;
+    VipsTarget *target = NULL;
+    int fd = -1, created = 0;
+    if (!rgb || !tmp) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    for (int y = 0; y < h; y++) {
+        const uint8_t *const py = pic->data[0] + (size_t)y * pic->linesize[0];
+        const uint8_t *const pu = pic->data[1] + (size_t)(y / 2) * pic->linesize[1];
+        const uint8_t *const pv = pic->data[2] + (size_t)(y / 2) * pic->linesize[2];
+        uint8_t *const o = rgb + (size_t)y * w * 3;
+        for (int x = 0; x < w; x++)
+            gv_yuv_to_rgb(py[x], pu[x / 2], pv[x / 2], &o[3 * x], &o[3 * x + 1], &o[3 * x + 2]);
+    }
+
+    ret = GV_ERR_IO;
+    if ((fd = mkstemp(tmp)) < 0) {
+        errno_reason(reason, reason_len, "cannot create a temporary file", errno);
+        goto end;
+    }
+    created = 1;
+    /* mkstemp makes it private (0600); a PNG is as readable as any file. */
+    if (fchmod(fd, 0644) < 0) {
+        errno_reason(reason, reason_len, "cannot set permissions", errno);
+        goto end;
+    }
+    /* Low zlib effort: previews and frame sequences are written often,
+     * and the default level costs several times the time for a few
+     * percent of size. */
+    if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR)) ||
+        vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL) ||
+        !(target = vips_target_new_to_descriptor(fd)) ||
+        vips_pngsave_target(typed, target, "compression", 1, NULL)) {
+        vips_fail(reason, reason_len, "cannot write PNG");
+        goto end;
+    }
+    g_object_unref(target);
+    target = NULL;
+    const int fdc = fd;
+    fd = -1;
+    /* Where writes are deferred (NFS, quotas), close reports the failure. */
+    if (close(fdc) < 0) {
+        errno_reason(reason, reason_len, "cannot write PNG", errno);
+        goto end;
+    }
+    if (rename(tmp, path) < 0) {
+        errno_reason(reason, reason_len, "cannot rename the temporary file", errno);
+        goto end;
+    }
+    ret = 0;
+end:
+    if (target)
+        g_object_unref(target);
+    if (fd >= 0)
+        close(fd);
+    if (ret < 0 && created)
+        unlink(tmp);
+    if (typed)
+        g_object_unref(typed);
+    if (img)
+        g_object_unref(img);
+    free(tmp);
+    free(rgb);
+    return ret;
+}
