@@ -532,6 +532,11 @@ static int parse_background(GvSettings *s, const char *v, const char **expect)
 static int parse_codec(GvSettings *s, const char *v, const char **expect)
 {
     (void)expect;
+    /* auto: the container's own default (h264, or vp9 for .webm) */
+    if (!ascii_casecmp(v, "auto")) {
+        s->codec = NULL;
+        return 0;
+    }
     const char *const c = codec_name(v);
     if (!c)
         return -1;
@@ -673,8 +678,9 @@ static const Key keys[] = {
          strict),
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
-    CUSTOM("CODEC", "--codec", "CODEC", "h264, hevc, av1, prores or vp9", "h264", parse_codec,
-           "expected h264, hevc (or h265), av1, prores or vp9"),
+    CUSTOM("CODEC", "--codec", "CODEC",
+           "auto (h264; vp9 for .webm), h264, hevc, av1, prores or vp9", "auto", parse_codec,
+           "expected auto, h264, hevc (or h265), av1, prores or vp9"),
     CUSTOM("ENCODER", "--encoder", "NAME", "auto, or an FFmpeg encoder such as libx264",
            "auto", parse_encoder, "expected auto or an FFmpeg encoder name"),
     INT("CRF", "--crf", "N", "quality of software encoders, lower is better", "23", crf, 0, 63),
@@ -798,7 +804,7 @@ GV_API void gv_default_settings(GvSettings *s)
     s->gpu = GV_GPU_AUTO;
     s->gpu_memory_mib = 2048;
     s->encoder = "auto";
-    s->codec = "h264";
+    s->codec = NULL;
     s->crf = 23;
     s->preset = "faster";
     s->bitrate = 5000000;
@@ -1147,8 +1153,8 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
 
     if (!s->encoder || !*s->encoder)
         return bad_value(err, errlen, "ENCODER", "", find_key("ENCODER")->expect);
-    if (!s->codec || !codec_name(s->codec))
-        return bad_value(err, errlen, "CODEC", s->codec ? s->codec : "",
+    if (s->codec && !codec_name(s->codec))
+        return bad_value(err, errlen, "CODEC", s->codec,
                          find_key("CODEC")->expect);
     if (!s->preset || !*s->preset)
         return bad_value(err, errlen, "PRESET", "", find_key("PRESET")->expect);

@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -581,22 +582,36 @@ static int compute_schedule(Render *r)
     return 0;
 }
 
+/*
+ * Reserves a temporary name beside the output. open() with 0666 rather
+ * than mkstemp() so that the finished file gets the permissions the umask
+ * gives any new file.
+ */
 static int make_temp(const char *output, char *tmp, size_t len, const GvLog *log)
 {
     const char *const slash = strrchr(output, '/');
     const int dlen = slash ? (int)(slash - output) + 1 : 0;
     const char *const base = slash ? slash + 1 : output;
-    if ((size_t)snprintf(tmp, len, "%.*s.%s.gvtmp-XXXXXX", dlen, output, base) >= len)
-        return -ENAMETOOLONG;
-    const int fd = mkstemp(tmp);
-    if (fd < 0) {
-        const int e = errno;
-        gv_log(log, GV_LOG_ERROR, "cannot write %s: %s", output, strerror(e));
-        tmp[0] = 0;
-        return -e;
+    static atomic_uint counter;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        const unsigned id = atomic_fetch_add(&counter, 1) * 2654435761u ^ (unsigned)getpid() ^
+                            (unsigned)(now_s() * 1e6);
+        if ((size_t)snprintf(tmp, len, "%.*s.%s.gvtmp-%08x", dlen, output, base, id) >= len)
+            return -ENAMETOOLONG;
+        const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        if (errno != EEXIST) {
+            const int e = errno;
+            gv_log(log, GV_LOG_ERROR, "cannot write %s: %s", output, strerror(e));
+            tmp[0] = 0;
+            return -e;
+        }
     }
-    close(fd);
-    return 0;
+    tmp[0] = 0;
+    return -EEXIST;
 }
 
 typedef struct RunInfo {

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +157,13 @@ static int create_instance(GvVk *vk)
 #undef LOAD
 
 error:
+    if (ret < 0 && vk->instance) {
+        const PFN_vkDestroyInstance DestroyInstance =
+            (PFN_vkDestroyInstance)vk->GetInstanceProcAddr(vk->instance, "vkDestroyInstance");
+        if (DestroyInstance)
+            DestroyInstance(vk->instance, NULL);
+        vk->instance = VK_NULL_HANDLE;
+    }
     free(ext);
     return ret;
 }
@@ -327,6 +336,60 @@ error:
     return ret;
 }
 
+/*
+ * The loader and one instance live as long as the process, made by the
+ * first compositor that asks. Destroying the last instance makes the
+ * loader unload the driver, and NVIDIA's driver (initial-exec TLS) cannot
+ * be loaded again many times: after a few dozen cycles dlopen fails with
+ * "cannot allocate memory in static TLS block". Set once under the lock,
+ * read-only after.
+ */
+static struct {
+    pthread_mutex_t lock;
+    int done, ret;
+    char why[256]; /* the last message of a failed start, for later callers */
+    const GvLog *log;
+    GvVk vk; /* lib, instance and instance-level entry points */
+} shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void capture_log(void *opaque, GvLogLevel level, const char *msg)
+{
+    (void)opaque;
+    snprintf(shared.why, sizeof(shared.why), "%s", msg);
+    if (shared.log && shared.log->cb && level <= shared.log->level)
+        shared.log->cb(shared.log->opaque, level, msg);
+}
+
+static int shared_instance(GvVk *vk)
+{
+    pthread_mutex_lock(&shared.lock);
+    if (!shared.done) {
+        const GvLog capture = { capture_log, NULL, GV_LOG_DEBUG };
+        shared.log = vk->log;
+        shared.vk.log = &capture;
+        if ((shared.ret = open_loader(&shared.vk)) < 0 ||
+            (shared.ret = create_instance(&shared.vk)) < 0) {
+            if (shared.vk.lib)
+                dlclose(shared.vk.lib);
+            memset(&shared.vk, 0, sizeof(shared.vk));
+        }
+        shared.vk.log = NULL;
+        shared.log = NULL;
+        /* a missing loader or driver does not appear later in the process */
+        shared.done = shared.ret != -ENOMEM;
+    } else if (shared.ret < 0) {
+        gv_log(vk->log, GV_LOG_INFO, "%s", shared.why);
+    }
+    const int ret = shared.ret;
+    if (ret == 0) {
+        const GvLog *const log = vk->log;
+        *vk = shared.vk;
+        vk->log = log;
+    }
+    pthread_mutex_unlock(&shared.lock);
+    return ret;
+}
+
 int gv_vk_create(GvVk **out, const GvLog *log, const char *filter)
 {
     int ret;
@@ -334,8 +397,8 @@ int gv_vk_create(GvVk **out, const GvLog *log, const char *filter)
     if (!vk)
         return -ENOMEM;
     vk->log = log;
-    if ((ret = open_loader(vk)) < 0 || (ret = create_instance(vk)) < 0 ||
-        (ret = pick_device(vk, filter)) < 0 || (ret = create_device(vk)) < 0) {
+    if ((ret = shared_instance(vk)) < 0 || (ret = pick_device(vk, filter)) < 0 ||
+        (ret = create_device(vk)) < 0) {
         gv_vk_destroy(&vk);
         return ret;
     }
@@ -353,10 +416,7 @@ void gv_vk_destroy(GvVk **pvk)
         vk->DeviceWaitIdle(vk->dev);
         vk->DestroyDevice(vk->dev, NULL);
     }
-    if (vk->instance)
-        vk->DestroyInstance(vk->instance, NULL);
-    if (vk->lib)
-        dlclose(vk->lib);
+    /* the instance and the loader stay: see shared_instance() */
     free(vk);
     *pvk = NULL;
 }

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The command line: settings precedence (flag > environment > .env >
+# default), bad values (exit 2, key named, nothing written), exit codes,
+# and interruption (exit 130, no partial file, earlier output kept).
+set -u
+GRIDVID=${GRIDVID:-$GV_BUILD_DIR/gridvid}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fails=0
+checks=0
+check() { # description, command...
+  local what=$1; shift
+  checks=$((checks + 1))
+  if ! "$@"; then
+    echo "FAIL: $what" >&2
+    fails=$((fails + 1))
+  fi
+}
+
+mkdir imgs
+for i in 1 2 3 4 5 6; do
+  printf 'P6\n40 30\n255\n' > imgs/img$i.ppm
+  head -c $((40 * 30 * 3)) /dev/zero | tr '\0' "\\$((100 + i * 10))" >> imgs/img$i.ppm
+done
+
+size_of() { ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$1"; }
+# keep the user's environment out of the tests
+unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO
+
+# --- precedence ---
+printf 'WIDTH=64\nHEIGHT=48\n' > .env
+"$GRIDVID" imgs --preview p1.png --quiet
+check ".env beats the default" [ "$(size_of p1.png)" = "64,48" ]
+WIDTH=96 "$GRIDVID" imgs --preview p2.png --quiet
+check "environment beats .env" [ "$(size_of p2.png)" = "96,48" ]
+WIDTH=96 "$GRIDVID" imgs --preview p3.png --quiet --width 128
+check "flag beats environment" [ "$(size_of p3.png)" = "128,48" ]
+printf 'WIDTH="80"  # quoted, with a comment\nexport HEIGHT=40\n' > other.env
+"$GRIDVID" imgs --preview p4.png --quiet --env-file other.env
+check "--env-file, quotes, export" [ "$(size_of p4.png)" = "80,40" ]
+rm .env
+"$GRIDVID" imgs --preview p5.png --quiet --size 320x180
+check "--size" [ "$(size_of p5.png)" = "320,180" ]
+
+# --- bad values: exit 2, the key, the value, nothing written ---
+"$GRIDVID" imgs -o bad.mp4 --fps 0 2> err.txt; rc=$?
+check "--fps 0 exits 2" [ $rc -eq 2 ]
+check "--fps 0 names FPS and the value" grep -q "FPS: '0'" err.txt
+check "--fps 0 writes nothing" [ ! -e bad.mp4 ]
+printf 'ANIMATION_DURATION=soon\n' > .env
+"$GRIDVID" imgs -o bad.mp4 2> err.txt; rc=$?
+check "bad .env value exits 2" [ $rc -eq 2 ]
+check "bad .env value names the key" grep -q "ANIMATION_DURATION: 'soon'" err.txt
+rm .env
+WIDTH=1001 "$GRIDVID" imgs -o bad.mp4 2> err.txt; rc=$?
+check "odd width exits 2" [ $rc -eq 2 ]
+check "odd width names WIDTH" grep -q "WIDTH" err.txt
+"$GRIDVID" imgs -o bad.mp4 --easing bouncy 2> err.txt; rc=$?
+check "bad easing exits 2" [ $rc -eq 2 ]
+check "bad easing lists what is accepted" grep -q "ease-in-out" err.txt
+"$GRIDVID" imgs -o bad.mp4 --no-such-flag 2> /dev/null; rc=$?
+check "unknown flag exits 2" [ $rc -eq 2 ]
+"$GRIDVID" 2> /dev/null; rc=$?
+check "no input exits 2" [ $rc -eq 2 ]
+check "nothing was written by bad settings" [ ! -e bad.mp4 ]
+
+# --- exit codes of running ---
+mkdir empty
+echo "text" > empty/notes.jpg
+"$GRIDVID" empty -o none.mp4 2> err.txt; rc=$?
+check "no usable image exits 3" [ $rc -eq 3 ]
+check "the skipped file is named once" [ "$(grep -c 'notes.jpg' err.txt)" = 1 ]
+check "no usable image writes nothing" [ ! -e none.mp4 ]
+cp -r imgs mixed && echo "text" > mixed/img0.jpg
+"$GRIDVID" mixed -o strict.mp4 --strict --size 64x48 2> err.txt; rc=$?
+check "--strict makes a bad file fatal (3)" [ $rc -eq 3 ]
+"$GRIDVID" mixed -o ok.mp4 --size 64x48 --duration 1 2> err.txt; rc=$?
+check "a bad file is skipped with a warning" [ $rc -eq 0 ] && grep -q "img0.jpg: " err.txt
+"$GRIDVID" imgs -o missing-dir/x.mp4 --size 64x48 --duration 1 2> err.txt; rc=$?
+check "missing output directory exits 1" [ $rc -eq 1 ]
+"$GRIDVID" imgs -o plain.mp4 --size 64x48 --duration 1 --progress json > prog.txt; rc=$?
+check "json progress run succeeds" [ $rc -eq 0 ]
+check "json progress lines" grep -q '^{"phase":' prog.txt
+
+# --- interruption: exit 130, earlier output intact, no temporary left ---
+for sig in INT TERM; do
+  echo "earlier output" > keep.mp4
+  "$GRIDVID" --demo -o keep.mp4 --duration 120 --quiet &
+  pid=$!
+  sleep 2
+  start=$(date +%s%N)
+  kill -$sig $pid
+  wait $pid; rc=$?
+  took=$(( ($(date +%s%N) - start) / 1000000 ))
+  check "SIG$sig exits 130" [ $rc -eq 130 ]
+  check "SIG$sig stops within a second (${took} ms)" [ $took -lt 1000 ]
+  check "SIG$sig keeps the earlier output" [ "$(cat keep.mp4)" = "earlier output" ]
+  check "SIG$sig leaves no temporary file" [ -z "$(ls -A | grep gvtmp)" ]
+done
+
+echo "test_cli: $checks checks, $fails failed"
+[ $fails -eq 0 ]
