@@ -1,6 +1,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -614,6 +615,48 @@ static int make_temp(const char *output, char *tmp, size_t len, const GvLog *log
     return -EEXIST;
 }
 
+static void GV_PRINTF(2, 3) plan_line(const GvSettings *s, const char *fmt, ...)
+{
+    if (!s->plan)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    s->plan(s->plan_opaque, buf);
+}
+
+static const char *const crop_names[] = { "center", "top", "bottom", "left", "right",
+                                          "attention", "entropy" };
+static const char *const easing_names[] = { "linear", "ease-in-out", "ease-in", "ease-out" };
+
+/* The plan is written from the layout the render uses, so a dry run
+ * shows exactly what a render would do. */
+static void emit_plan(const Render *r, int skipped)
+{
+    const GvSettings *const s = r->s;
+    const GvLayout *const l = &r->layout;
+    const int rows = l->p.kind == GV_LAYOUT_ROWS;
+    plan_line(s, "inputs: %d images used, %d skipped%s", r->n, skipped,
+              s->demo ? " (generated demo images)" : "");
+    plan_line(s, "frame: %dx%d, %d/%d fps, %g s, %lld frames, motion blur %d", s->width,
+              s->height, s->fps_num, s->fps_den, s->duration, (long long)l->frames,
+              l->p.motion_blur);
+    plan_line(s, "tiles: %dx%d, crop %s, gap %d", r->spec.w, r->spec.h, crop_names[s->crop],
+              s->gap);
+    plan_line(s, "layout: %s, %d %s from %s %d, easing %s, %d images shown", rows ? "rows" : "columns",
+              l->n_lanes, rows ? "rows" : "columns", rows ? "y" : "x", l->first,
+              easing_names[s->easing], r->n_shown);
+    for (int i = 0; i < l->n_lanes; i++) {
+        const GvLane *const ln = &l->lanes[i];
+        const char *const dir = ln->sign > 0 ? (rows ? "left" : "up") : (rows ? "right" : "down");
+        plan_line(s, "%s %d: %s %d, %d images, period %lld px, travel %.1f px, %.1f px/s, %s",
+                  rows ? "row" : "column", i, rows ? "y" : "x", ln->pos, ln->n,
+                  (long long)ln->period, ln->travel, ln->travel / s->duration, dir);
+    }
+}
+
 typedef struct RunInfo {
     int failed_image; /* >= 0: restart without this image */
     char reason[256];
@@ -628,8 +671,11 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
     InFlight *fl = NULL;
     double last_report = 0;
 
-    ret = make_temp(s->output, tmp, sizeof(tmp), r->log);
-    if (ret < 0)
+    /* A dry run opens the encoder, to name the one a render would get,
+     * but writes nothing. */
+    if (s->dry_run)
+        snprintf(tmp, sizeof(tmp), "/dev/null");
+    else if ((ret = make_temp(s->output, tmp, sizeof(tmp), r->log)) < 0)
         goto end;
 
     GvEncodeParams ep = {
@@ -651,6 +697,11 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
     };
     if ((ret = gv_encoder_open(&r->enc, &ep)) < 0)
         goto end;
+    plan_line(s, "encoder: %s", gv_encoder_name(r->enc));
+    if (s->dry_run) {
+        snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(r->enc));
+        goto end;
+    }
     if ((ret = open_compositor(r, 1)) < 0)
         goto end;
     const int depth = r->ops->depth > 0 ? r->ops->depth : 1;
@@ -828,7 +879,7 @@ end:
     r->queue = NULL;
     r->queue_idx = NULL;
     pool_free(&r->pool);
-    if (tmp[0])
+    if (tmp[0] && !s->dry_run)
         unlink(tmp);
     return ret;
 }
@@ -1075,8 +1126,13 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
             ret = -ENOMEM;
         else if ((ret = gv_layout_init(&r.layout, &lp)) < 0)
             gv_log(log, GV_LOG_ERROR, "impossible layout for these settings");
-        else if ((ret = compute_schedule(&r)) == 0)
-            ret = s->preview ? render_preview(&r, &info, summary) : render_video(&r, &info, summary, t0);
+        else if ((ret = compute_schedule(&r)) == 0) {
+            emit_plan(&r, skipped);
+            if (s->preview && !s->dry_run)
+                ret = render_preview(&r, &info, summary);
+            else
+                ret = render_video(&r, &info, summary, t0);
+        }
         render_free(&r);
 
         if (ret != GV_ERR_DECODE || info.failed_image < 0 || s->demo)
@@ -1098,7 +1154,7 @@ end:
     summary->images_used = ret == 0 ? n : 0;
     summary->images_skipped = skipped;
     summary->seconds = now_s() - t0;
-    if (ret == 0) {
+    if (ret == 0 && !s->dry_run) {
         struct stat st;
         if (stat(s->preview ? s->preview : s->output, &st) == 0)
             summary->output_bytes = st.st_size;

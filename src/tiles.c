@@ -452,8 +452,10 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
      * end in a marker (JPEG's EOI, PNG's IEND chunk), which some writers
      * follow with a little padding.
      */
-    if ((vips_isprefix("VipsForeignLoadJpeg", loader) && !has_bytes(tail, tail_len, "\xff\xd9", 2)) ||
-        (vips_isprefix("VipsForeignLoadPng", loader) && !has_bytes(tail, tail_len, "IEND", 4))) {
+    const int jpeg = vips_isprefix("VipsForeignLoadJpeg", loader);
+    const int png = vips_isprefix("VipsForeignLoadPng", loader);
+    if ((jpeg && !has_bytes(tail, tail_len, "\xff\xd9", 2)) ||
+        (png && !has_bytes(tail, tail_len, "IEND", 4))) {
         set_reason(reason, reason_len, "truncated");
         return GV_ERR_DECODE;
     }
@@ -506,18 +508,13 @@ static int filter_init(Filter *const f, const int in, const int out)
     for (int i = 0; i < out; i++) {
         const double centre = (i + 0.5) * scale - 0.5;
         const int first = (int)floor(centre - support) + 1;
-        double w[64], sum = 0.0;
-        double *const wp = f->n <= 64 ? w : NULL;
-        for (int j = 0; j < f->n; j++) {
-            const double k = lanczos3((first + j - centre) * step);
-            if (wp)
-                wp[j] = k;
-            f->w[(size_t)i * f->n + j] = (float)k;
-            sum += k;
-        }
+        float *const w = f->w + (size_t)i * f->n;
+        double sum = 0.0;
+        for (int j = 0; j < f->n; j++)
+            sum += w[j] = (float)lanczos3((first + j - centre) * step);
         /* Normalised so that a flat area keeps its exact value. */
         for (int j = 0; j < f->n; j++)
-            f->w[(size_t)i * f->n + j] = (float)((wp ? wp[j] : f->w[(size_t)i * f->n + j]) / sum);
+            w[j] = (float)(w[j] / sum);
         f->first[i] = first;
     }
     return 0;
@@ -612,11 +609,11 @@ static VipsInteresting pick_interesting(const GvCrop crop, const int iw, const i
 
 /*
  * From whatever vips_thumbnail returns (grey, grey + alpha, RGBA,
- * 16-bit, an embedded profile still to apply) to 3-band 8-bit sRGB with
- * alpha flattened over the background. t holds the temporaries.
+ * 16-bit, an embedded profile still to apply) to 8-bit sRGB: 3 bands, or
+ * 4 with alpha. t holds the temporaries.
  */
-static int to_srgb8(VipsImage *in, const GvTileSpec *const spec, const int apply_profile,
-                    VipsImage **const t, VipsImage **const out)
+static int to_srgb8(VipsImage *in, const int apply_profile, VipsImage **const t,
+                    VipsImage **const out)
 {
     /*
      * The profile is applied to the small image: sRGB to sRGB through
@@ -642,29 +639,40 @@ static int to_srgb8(VipsImage *in, const GvTileSpec *const spec, const int apply
             return -1;
         in = t[2];
     }
-    if (vips_image_hasalpha(in)) {
-        const double scale = in->BandFmt == VIPS_FORMAT_USHORT ? 257.0 : 1.0;
-        VipsArrayDouble *const bg = vips_array_double_newv(3, spec->background[0] * scale,
-                                                           spec->background[1] * scale,
-                                                           spec->background[2] * scale);
-        const int r = vips_flatten(in, &t[3], "background", bg, "max_alpha", 255.0 * scale, NULL);
-        vips_area_unref(VIPS_AREA(bg));
-        if (r)
+    const int bands = vips_image_hasalpha(in) ? 4 : 3;
+    if (in->Bands > bands) {
+        if (vips_extract_band(in, &t[3], 0, "n", bands, NULL))
             return -1;
         in = t[3];
     }
-    if (in->Bands > 3) {
-        if (vips_extract_band(in, &t[4], 0, "n", 3, NULL))
+    if (in->BandFmt != VIPS_FORMAT_UCHAR) {
+        const double s = in->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257.0 : 1.0;
+        if (vips_linear1(in, &t[4], s, 0.0, "uchar", TRUE, NULL))
             return -1;
         in = t[4];
     }
-    if (in->BandFmt != VIPS_FORMAT_UCHAR) {
-        const double s = in->BandFmt == VIPS_FORMAT_USHORT ? 1.0 / 257.0 : 1.0;
-        if (vips_linear1(in, &t[5], s, 0.0, "uchar", TRUE, NULL))
-            return -1;
-        in = t[5];
-    }
     *out = in;
+    return 0;
+}
+
+/*
+ * Alpha over the background. vips_flatten truncates on integer pixels;
+ * in float it is exact, and the +0.5 before the truncating cast rounds
+ * to the nearest (the quotient by 255, an odd number, never ends in one
+ * half), so a flat colour comes out as exact as the SPEC's formula.
+ */
+static int flatten(VipsImage *const in, const uint8_t bg[3], VipsImage **const t,
+                   VipsImage **const out)
+{
+    VipsArrayDouble *const b = vips_array_double_newv(3, (double)bg[0], (double)bg[1],
+                                                      (double)bg[2]);
+    const int r = vips_cast(in, &t[0], VIPS_FORMAT_FLOAT, NULL) ||
+                  vips_flatten(t[0], &t[1], "background", b, "max_alpha", 255.0, NULL) ||
+                  vips_linear1(t[1], &t[2], 1.0, 0.5, "uchar", TRUE, NULL);
+    vips_area_unref(VIPS_AREA(b));
+    if (r)
+        return -1;
+    *out = t[2];
     return 0;
 }
 
@@ -675,7 +683,20 @@ static void rgb_to_tile(const uint8_t *const rgb, GvTile *const t)
         rgb_to_yuv(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], &t->y[i], &t->u[i], &t->v[i]);
 }
 
-enum { T_HDR, T_LOAD, T_ICC, T_THUMB, T_MEM, T_CROP, T_CONV, N_TEMP = T_CONV + 6 };
+/* Slots for the temporaries of prepare(); to_srgb8 takes 5, flatten 3. */
+enum {
+    T_HDR,
+    T_LOAD,
+    T_ICC,
+    T_PRE,
+    T_PRE_FLAT = T_PRE + 5,
+    T_THUMB = T_PRE_FLAT + 3,
+    T_CONV,
+    T_FLAT = T_CONV + 5,
+    T_MEM = T_FLAT + 3,
+    T_CROP,
+    N_TEMP
+};
 
 static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **const out,
                    char *const reason, const size_t len)
@@ -700,6 +721,8 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
     const int swap = vips_image_get_orientation_swap(t[T_HDR]);
     const int iw = swap ? hdr->Ysize : hdr->Xsize, ih = swap ? hdr->Xsize : hdr->Ysize;
     const int cmyk = hdr->Type == VIPS_INTERPRETATION_CMYK;
+    const int decode_first = !cmyk && (vips_image_hasalpha(t[T_HDR]) ||
+                                       vips_isprefix("VipsForeignLoadWebp", loader));
     /* Scaling up is left to resample(): vips_resize enlarges with a
      * bicubic, which is below the Lanczos-3 promised. */
     const int enlarge = iw < spec->w || ih < spec->h;
@@ -741,10 +764,26 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
             goto end;
         }
         from = (Src){ .kind = SRC_IMAGE, .image = t[T_ICC] };
+    } else if (decode_first) {
+        /*
+         * Flattening before the resize is the SPEC's order and keeps a
+         * flat translucent colour exact; vips_thumbnail would premultiply,
+         * shrink and unpremultiply, which moves it by one here and there.
+         * libwebp's decode-time rescaler is not exact on flat colours
+         * either, and saves little: WebP is decoded at full size anyway.
+         */
+        VipsImage *pre;
+        if (!(t[T_LOAD] = open_image(s, 1)) || to_srgb8(t[T_LOAD], 1, &t[T_PRE], &pre) ||
+            (pre->Bands == 4 && flatten(pre, spec->background, &t[T_PRE_FLAT], &pre))) {
+            ret = vips_fail(reason, len, "truncated or corrupt");
+            goto end;
+        }
+        from = (Src){ .kind = SRC_IMAGE, .image = pre };
     }
     VipsImage *img;
     if (thumbnail(&from, &o, &t[T_THUMB]) ||
-        to_srgb8(t[T_THUMB], spec, !cmyk, &t[T_CONV], &img)) {
+        to_srgb8(t[T_THUMB], !cmyk && !decode_first, &t[T_CONV], &img) ||
+        (img->Bands == 4 && flatten(img, spec->background, &t[T_FLAT], &img))) {
         ret = vips_fail(reason, len, "truncated or corrupt");
         goto end;
     }
@@ -1037,7 +1076,8 @@ static void paint_demo(uint8_t *const rgb, uint8_t *const mask, const int w, con
             for (int i = 0; i < N_DISCS; i++) {
                 const double dx = x + 0.5 - disc[i][0], dy = y + 0.5 - disc[i][1];
                 const double d = sqrt(dx * dx + dy * dy);
-                const double a = disc[i][4] * (1.0 - smoothstep(disc[i][2] - 0.02 * m, disc[i][2], d));
+                const double edge = smoothstep(disc[i][2] - 0.02 * m, disc[i][2], d);
+                const double a = disc[i][4] * (1.0 - edge);
                 for (int c = 0; c < 3; c++)
                     p[c] += (disc[i][3] - p[c]) * a;
             }

@@ -405,6 +405,46 @@ static void test_no_images(void)
     rmdir(empty);
 }
 
+typedef struct Lines {
+    char text[4096];
+} Lines;
+
+static void collect_line(void *opaque, const char *line)
+{
+    Lines *const l = opaque;
+    strncat(l->text, line, sizeof(l->text) - strlen(l->text) - 2);
+    strcat(l->text, "\n");
+}
+
+static void test_dry_run_matches_render(void)
+{
+    /* the dry run describes the layout the render then uses */
+    Lines dry = { "" }, real = { "" };
+    GvSettings s;
+    gv_default_settings(&s);
+    s.width = 320;
+    s.height = 240;
+    s.tile_height = 80;
+    s.fps_num = 10;
+    s.duration = 1;
+    s.direction = GV_DIRECTION_ALTERNATE;
+    s.plan = collect_line;
+    s.plan_opaque = &dry;
+    s.dry_run = 1;
+    CHECK_INT(render(&s, "/tmp/gv_test_dry.mp4"), 0);
+    CHECK(access("/tmp/gv_test_dry.mp4", F_OK) != 0); /* nothing written */
+    s.dry_run = 0;
+    s.plan_opaque = &real;
+    CHECK_INT(render(&s, "/tmp/gv_test_dry.mp4"), 0);
+    CHECK(access("/tmp/gv_test_dry.mp4", F_OK) == 0);
+    CHECK(strcmp(dry.text, real.text) == 0);
+    CHECK(strstr(dry.text, "inputs: 12 images used, 0 skipped") != NULL);
+    CHECK(strstr(dry.text, "row 1: y 80, 4 images, period 320 px, travel 320.0 px, 320.0 px/s, right") != NULL);
+    CHECK(strstr(dry.text, "encoder: libx264") != NULL);
+    printf("%s", dry.text);
+    unlink("/tmp/gv_test_dry.mp4");
+}
+
 int main(void)
 {
     make_images(NCOL);
@@ -413,6 +453,7 @@ int main(void)
     test_pixels_rows();
     test_columns_and_gap();
     test_no_images();
+    test_dry_run_matches_render();
     remove_images(NCOL);
     return check_report("test_render");
 }

@@ -44,7 +44,7 @@ typedef struct Cli {
     Assign *flags;
     int n_flags;
     const char *env_file; /* NULL: ./.env, silently optional */
-    int demo, quiet, verbose, help, version;
+    int demo, quiet, verbose, help, version, dry_run;
     ProgressMode progress;
 
     /* The .env file's value per key (owned copies: the parser's storage
@@ -111,6 +111,7 @@ static int distance(const char *a, const char *b)
 
 static const char *const cli_flags[] = {
     "--demo", "--env-file", "--progress", "--quiet", "--verbose", "--help", "--version",
+    "--dry-run",
 };
 
 /* The known flag nearest to name (up to '='), or NULL when none is close. */
@@ -216,6 +217,9 @@ static void print_help(const Cli *cli)
     print_option("--progress MODE", "auto: one redrawn line when stderr is a terminal;", NULL,
                  NULL);
     print_option("", "none; plain or json: a line per update on stdout", NULL, NULL);
+    print_option("--dry-run", "print the plan (inputs, rows, tiles, travel, frames, encoder)",
+                 NULL, NULL);
+    print_option("", "without decoding pixels or writing anything", NULL, NULL);
     print_option("-q, --quiet", "errors only: no warnings, progress or summary", NULL, NULL);
     print_option("-v, --verbose", "also informational messages", NULL, NULL);
     print_option("-h, --help", "show this help", NULL, NULL);
@@ -313,7 +317,7 @@ static int parse_args(Cli *cli, const int argc, char **argv)
         const size_t n = eq ? (size_t)(eq - a) : strlen(a);
 #define IS(name) (n == sizeof(name) - 1 && !strncmp(a, name, n))
         if (IS("--help") || IS("--version") || IS("--demo") || IS("--quiet") ||
-            IS("--verbose")) {
+            IS("--verbose") || IS("--dry-run")) {
             if (eq) {
                 fprintf(stderr, "gridvid: option %.*s takes no value\n", (int)n, a);
                 usage_hint();
@@ -324,6 +328,7 @@ static int parse_args(Cli *cli, const int argc, char **argv)
             cli->demo |= IS("--demo");
             cli->quiet |= IS("--quiet");
             cli->verbose |= IS("--verbose");
+            cli->dry_run |= IS("--dry-run");
             continue;
         }
         if (IS("--env-file")) {
@@ -692,6 +697,12 @@ static void json_string(const char *s)
     putchar('"');
 }
 
+static void on_plan(void *opaque, const char *line)
+{
+    (void)opaque;
+    printf("%s\n", line);
+}
+
 static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *sum,
                           const int status)
 {
@@ -764,7 +775,7 @@ static int run(Cli *cli, const GvSettings *s)
     } else if (ret < 0 && !cli->errors_logged) {
         fprintf(stderr, "gridvid: error: %s\n", gv_strerror(ret));
     }
-    if (!cli->quiet)
+    if (!cli->quiet && !s->dry_run)
         print_summary(cli, s, &sum, status);
     return status;
 }
@@ -817,6 +828,10 @@ int main(int argc, char **argv)
     s.inputs = cli.inputs;
     s.n_inputs = cli.n_inputs;
     s.demo = cli.demo;
+    if (cli.dry_run) {
+        s.dry_run = 1;
+        s.plan = on_plan;
+    }
     s.log = on_log;
     s.log_opaque = &cli;
     s.log_level = cli.quiet ? GV_LOG_ERROR : cli.verbose ? GV_LOG_INFO : GV_LOG_WARNING;

@@ -115,6 +115,9 @@ typedef struct GvProgress {
 typedef void (*GvLogCallback)(void *opaque, GvLogLevel level, const char *msg);
 /* Called from the thread that runs gv_run(), at most a few times a second. */
 typedef void (*GvProgressCallback)(void *opaque, const GvProgress *progress);
+/* Called from the thread that runs gv_run() with one line of the plan
+ * (no trailing newline). */
+typedef void (*GvPlanCallback)(void *opaque, const char *line);
 
 /*
  * Every string is borrowed: the caller keeps it alive until gv_close().
@@ -171,6 +174,12 @@ typedef struct GvSettings {
     GvLogLevel log_level;      /* messages above this level are dropped */
     GvProgressCallback progress;
     void *progress_opaque;
+
+    /* When set, gv_run() describes what it renders, one line per call:
+     * inputs, frame, tiles, every lane, encoder (see gv_run). */
+    GvPlanCallback plan;
+    void *plan_opaque;
+    int dry_run;               /* plan only: no pixel is decoded, nothing written */
 
     uint8_t reserved[64];      /* for later fields; keep zero */
 } GvSettings;
