@@ -221,6 +221,7 @@ typedef struct Render {
     GvTileSpec spec;
     uint8_t bg_yuv[3];
     int threads;
+    int software_encoder; /* after a hardware encoder failed mid-stream */
     char **paths; /* usable images; NULL for the demo */
     int n;
     GvLayout layout;
@@ -694,6 +695,10 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
         .threads = s->threads,
         .videotoolbox = s->videotoolbox,
         .log = r->log,
+        .audio = s->audio,
+        .software = r->software_encoder,
+        /* test-only: a hardware encoder dying mid-stream, on the first try */
+        .fail_at_frame = r->software_encoder ? 0 : env_int("GV_TEST_ENCODER_FAIL_AT", 0),
     };
     if ((ret = gv_encoder_open(&r->enc, &ep)) < 0)
         goto end;
@@ -1075,7 +1080,7 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         const GvProgress p = { .phase = GV_PHASE_SCAN };
         s->progress(s->progress_opaque, &p);
     }
-    int n;
+    int n, software_encoder = 0;
     if (s->demo) {
         n = DEMO_IMAGES;
     } else {
@@ -1092,6 +1097,7 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         }
         Render r = { .s = s, .log = log, .cancel = cancel, .spec = spec, .threads = threads };
         r.batch = s->batch > 0 ? s->batch : 2 * threads;
+        r.software_encoder = software_encoder;
         r.paths = s->demo ? NULL : files.paths;
         r.n = n;
         r.failed_image = -1;
@@ -1135,6 +1141,14 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         }
         render_free(&r);
 
+        if (ret == GV_ENCODE_LOST && !software_encoder) {
+            /* The frames already sent are gone with the encoder: encode
+             * again from the first frame into a fresh file. */
+            software_encoder = 1;
+            continue;
+        }
+        if (ret == GV_ENCODE_LOST)
+            ret = GV_ERR_ENCODE;
         if (ret != GV_ERR_DECODE || info.failed_image < 0 || s->demo)
             break;
         /* An image that passed the probe failed to decode: the layout

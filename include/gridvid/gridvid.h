@@ -2,17 +2,48 @@
  * gridvid: render a folder of images as a video of a sliding photo wall.
  *
  * Public API. Everything a program needs is declared here; nothing else
- * under src/ is part of the interface.
+ * under src/ is part of the interface, and the shared library exports
+ * nothing but the GV_API functions below (tests/test_exports.sh). The
+ * header needs only <stddef.h> and <stdint.h> and compiles as C99 and as
+ * C++ (tests/test_header.sh). Build against it with
+ * `pkg-config --cflags --libs gridvid`.
  *
- * Usage:
+ * Usage (examples/render.c is a complete program):
  *     GvSettings s;
  *     gv_default_settings(&s);
  *     s.inputs = paths; s.n_inputs = n; s.output = "wall.mp4";
  *     GvContext *ctx;
  *     if (gv_open(&ctx, &s) == 0) { int r = gv_run(ctx); gv_close(&ctx); }
  *
- * Errors are 0 or a negative code (GV_ERR_*, or a negated errno value);
- * gv_strerror() turns one into text. Details go to the log callback.
+ * Errors. A function that can fail returns 0 on success or a negative
+ * code: one of the GV_ERR_* below, or a negated errno value (-ENOMEM,
+ * -EINVAL, -ENOENT, -EACCES, -ENOSPC, ...). gv_strerror() turns any code
+ * into text; the details (which file, which key, what libvips, libav or
+ * Vulkan said) go to the log callback, once, where the error happened.
+ *
+ * Ownership. The library never takes over memory the caller passes in.
+ * The inputs array and every string in GvSettings are borrowed: they must
+ * stay valid and unchanged until gv_close() of every context opened with
+ * them. Strings the library returns (gv_version_string(), gv_strerror(),
+ * gv_setting_info()) are static: never free them; they stay valid until
+ * the program exits. A GvContext is made only by gv_open() and freed only
+ * by gv_close().
+ *
+ * Threads. The functions that take no context are thread-safe, given that
+ * no two threads write the same GvSettings at once. A context belongs to
+ * one thread at a time; the one exception is gv_cancel(), which any
+ * thread, or a signal handler, may call while gv_run() runs. Separate
+ * contexts are independent and may run at the same time. gv_run() starts
+ * its own threads and joins them all before it returns.
+ *
+ * Process-wide effects. The first gv_run() in a process starts libvips
+ * (with its operation cache off and one thread per vips pipeline, since
+ * gridvid runs many pipelines side by side), installs a libav log callback
+ * that routes libav's messages to the context that caused them (messages
+ * from elsewhere keep libav's default output, at error level), and may
+ * load the Vulkan loader and create one Vulkan instance; these stay until
+ * the process exits. A program that uses libvips or libav itself shares
+ * these settings.
  */
 #ifndef GRIDVID_GRIDVID_H
 #define GRIDVID_GRIDVID_H
@@ -24,10 +55,18 @@
 extern "C" {
 #endif
 
+/*
+ * The version of this header. gv_version() returns the version of the
+ * library actually loaded, which may be newer: compare the two to detect
+ * a mismatch. The ABI may change between minor versions while the major
+ * version is 0.
+ */
 #define GV_VERSION_MAJOR 0
 #define GV_VERSION_MINOR 1
 #define GV_VERSION_PATCH 0
 
+/* Marks the exported functions; everything else in the library is
+ * built with hidden visibility. */
 #if defined(_WIN32)
 #  define GV_API __declspec(dllexport)
 #elif defined(__GNUC__)
@@ -36,7 +75,10 @@ extern "C" {
 #  define GV_API
 #endif
 
-/* Error codes beyond negated errno values. */
+/*
+ * Error codes beyond negated errno values. An exit status in a comment is
+ * the one the gridvid command maps the code to.
+ */
 #define GV_ERR_SETTING   (-10001) /* a setting is invalid (CLI exit 2) */
 #define GV_ERR_BAD_INPUT (-10002) /* bad input under strict, or no usable image (exit 3) */
 #define GV_ERR_CANCELLED (-10003) /* gv_cancel() was called (exit 130) */
@@ -98,6 +140,7 @@ typedef enum GvPhase {
     GV_PHASE_FINISH,   /* flushing the encoder, finalising the file */
 } GvPhase;
 
+/* Passed to the progress callback; valid only during the call. */
 typedef struct GvProgress {
     GvPhase phase;
     int64_t frames_done;
@@ -108,21 +151,35 @@ typedef struct GvProgress {
 } GvProgress;
 
 /*
- * Called from the thread that runs gv_run(); the message has no trailing
- * newline. A bad input file is reported once at GV_LOG_WARNING as
- * "path: reason".
+ * Receives the library's messages at or below GvSettings.log_level. msg
+ * has no trailing newline and is valid only during the call. A bad input
+ * file is reported once at GV_LOG_WARNING as "path: reason"; most fatal
+ * errors are reported at GV_LOG_ERROR before the function returns their
+ * code (running out of memory and cancellation may not be).
+ * Called from the thread that calls gv_open() or gv_run(), and also from
+ * threads gv_run() starts (the encoder thread), possibly at the same time
+ * as another call: the callback must be thread-safe. Never called after
+ * gv_run() has returned. It must not call back into the library with the
+ * same context, except gv_cancel().
  */
 typedef void (*GvLogCallback)(void *opaque, GvLogLevel level, const char *msg);
-/* Called from the thread that runs gv_run(), at most a few times a second. */
+/*
+ * Called from the thread that runs gv_run(): once as each phase starts
+ * and, while rendering, at most about four times a second. Keep it short:
+ * rendering waits for it. It may call gv_cancel().
+ */
 typedef void (*GvProgressCallback)(void *opaque, const GvProgress *progress);
 /* Called from the thread that runs gv_run() with one line of the plan
- * (no trailing newline). */
+ * (no trailing newline, valid only during the call). */
 typedef void (*GvPlanCallback)(void *opaque, const char *line);
 
 /*
- * Every string is borrowed: the caller keeps it alive until gv_close().
- * gv_default_settings() fills the defaults of SPEC.md; zero or NULL means
- * "unset" where noted.
+ * Every setting of a run. Start from gv_default_settings() (which also
+ * zeroes the reserved bytes), then set fields directly or by key with
+ * gv_settings_set(). Every string and the inputs array are borrowed: the
+ * caller keeps them alive and unchanged until gv_close(). Zero or NULL
+ * means "unset" where noted. gv_open() copies the struct itself, so the
+ * caller may reuse or free it after gv_open() returns.
  */
 typedef struct GvSettings {
     const char *const *inputs; /* directories or files */
@@ -160,7 +217,7 @@ typedef struct GvSettings {
     const char *gpu_device;    /* substring of a Vulkan device name, or NULL */
 
     const char *encoder;       /* "auto" or an FFmpeg encoder name */
-    const char *codec;         /* h264, hevc, av1, prores */
+    const char *codec;         /* h264, hevc, av1, prores, vp9; NULL = by extension */
     int crf;
     const char *preset;
     int64_t bitrate;           /* bits/s, for hardware encoders */
@@ -186,7 +243,12 @@ typedef struct GvSettings {
 
 typedef struct GvContext GvContext;
 
-/* Summary of a finished run, filled by gv_get_summary(). */
+/*
+ * Summary of a run, filled by gv_get_summary(): all zero before gv_run()
+ * has returned. After a failure only images_skipped and seconds are
+ * filled in. Strings are NUL-terminated and empty where they do not apply
+ * (no encoder for a preview).
+ */
 typedef struct GvSummary {
     int images_used;
     int images_skipped;
@@ -198,7 +260,8 @@ typedef struct GvSummary {
     uint8_t reserved[64];
 } GvSummary;
 
-/* Describes one settings key; see gv_setting_info(). */
+/* Describes one settings key; see gv_setting_info(). Every string is
+ * static; arg is NULL for switches (booleans given without a value). */
 typedef struct GvSettingInfo {
     const char *key;       /* SPEC.md key, e.g. "FPS" */
     const char *flag;      /* long flag, e.g. "--fps" */
@@ -207,75 +270,156 @@ typedef struct GvSettingInfo {
     const char *def;       /* default as text */
 } GvSettingInfo;
 
-/* Version as (major << 16 | minor << 8 | patch); thread-safe. */
+/* Returns the version of the loaded library as
+ * (major << 16 | minor << 8 | patch). Cannot fail; thread-safe. */
 GV_API unsigned gv_version(void);
-/* Version as text, e.g. "0.1.0"; static storage; thread-safe. */
+/* Returns the version as text, e.g. "0.1.0"; never NULL, static, never to
+ * be freed. Cannot fail; thread-safe. */
 GV_API const char *gv_version_string(void);
-/* Text for an error code; static storage; thread-safe. */
+/*
+ * Returns text for any int: "success" for 0, a phrase for each GV_ERR_*,
+ * the C library's strerror() text for a negated errno value, and
+ * "unknown error" for anything else. Never NULL; static, never to be
+ * freed. Cannot fail; thread-safe.
+ */
 GV_API const char *gv_strerror(int err);
 
-/* Fill defaults. Thread-safe (touches only *s). */
+/*
+ * Overwrites every field of *s (not NULL) with the defaults of SPEC.md: no
+ * inputs, no callbacks, reserved bytes zero; default strings point to
+ * static storage. Cannot fail. Thread-safe (touches only *s).
+ */
 GV_API void gv_default_settings(GvSettings *s);
 
 /*
- * Number of settings keys, and a description of the i-th (NULL when out
- * of range). Static storage; thread-safe.
+ * gv_setting_count() returns the number of keys gv_settings_set() accepts
+ * (more than 0). gv_setting_info(i) returns the description of key i for
+ * 0 <= i < gv_setting_count(), in the order `gridvid --help` lists them,
+ * or NULL when i is out of range. Static storage, never to be freed.
+ * Cannot fail; thread-safe.
  */
 GV_API int gv_setting_count(void);
 GV_API const GvSettingInfo *gv_setting_info(int i);
 
 /*
  * Set one setting by its key (case-sensitive, as in SPEC.md) from text.
- * String values are borrowed, not copied. On error returns GV_ERR_SETTING
- * and writes "KEY: 'value' is not valid: <what is accepted>" into err
- * (always NUL-terminated when errlen > 0); an unknown key returns -ENOENT.
- * Thread-safe for distinct s.
+ * String values are borrowed, not copied: keep value alive and unchanged
+ * until gv_close(). An empty value unsets an optional string (AUDIO,
+ * TEMP_DIR, GPU_DEVICE, PREVIEW). err may be NULL when errlen is 0; when
+ * errlen > 0 it is always NUL-terminated, empty on success.
+ * Returns:
+ *   0               the setting is stored;
+ *   GV_ERR_SETTING  value is NULL or not valid for key; err holds
+ *                   "KEY: 'value' is not valid: <what is accepted>";
+ *   -ENOENT         key is unknown; err names it;
+ *   -EINVAL         s or key is NULL.
+ * On failure *s is unchanged. Thread-safe for distinct s.
  */
 GV_API int gv_settings_set(GvSettings *s, const char *key, const char *value,
                            char *err, size_t errlen);
 
 /*
  * Parse .env text (KEY=value lines, '#' comments, optional 'export ',
- * single or double quotes). For each pair calls cb(opaque, key, value,
- * line); key and value are NUL-terminated in scratch storage valid only
- * during the call. Stops at the first non-zero return of cb and returns
- * it; returns GV_ERR_SETTING with a message in err on a malformed line.
+ * single or double quotes, a leading UTF-8 BOM, CRLF line ends). text
+ * need not be NUL-terminated; len is its length. For each pair, in order,
+ * calls cb(opaque, key, value, line) with line counted from 1; key and
+ * value are NUL-terminated in scratch storage valid only during the call
+ * (copy them to keep them). Keys are not checked against the settings:
+ * cb decides (gv_settings_set() does). err may be NULL when errlen is 0.
+ * Returns:
+ *   0               every line was parsed and cb returned 0 for each pair;
+ *   non-zero        the first non-zero return of cb, passed through;
+ *   GV_ERR_SETTING  a line is malformed; err holds ".env line N: ...";
+ *                   cb has been called for the lines before it;
+ *   -ENOMEM         out of memory;
+ *   -EINVAL         cb is NULL, or text is NULL with len > 0.
+ * Reentrant; thread-safe.
  */
 typedef int (*GvEnvCallback)(void *opaque, const char *key, const char *value, int line);
 GV_API int gv_env_parse(const char *text, size_t len, GvEnvCallback cb, void *opaque,
                         char *err, size_t errlen);
 
 /*
- * Check the settings as a whole (sizes even, ranges, combinations).
- * Returns 0 or GV_ERR_SETTING with a message in err. Thread-safe.
+ * Check the settings as a whole (inputs given, sizes even, ranges,
+ * combinations), as gv_open() does; nothing is opened or read. Whether
+ * the codec, encoder and container go together is checked by gv_run().
+ * err may be NULL when errlen is 0.
+ * Returns:
+ *   0               valid;
+ *   GV_ERR_SETTING  not valid; err names the key, the value and what is
+ *                   accepted;
+ *   -EINVAL         s is NULL.
+ * Thread-safe while no thread writes *s.
  */
 GV_API int gv_settings_validate(const GvSettings *s, char *err, size_t errlen);
 
 /*
- * Create a context. Validates and copies *s (strings stay borrowed).
- * Returns 0 and sets *out, or a negative code and sets *out to NULL.
+ * Create a context for one run. out and s must not be NULL. Validates
+ * *s and copies the struct; its strings, inputs and callbacks' opaque
+ * pointers stay borrowed until gv_close(). Nothing is read, decoded or
+ * written yet.
+ * Returns, with *out set to the new context on success and NULL otherwise:
+ *   0               success;
+ *   GV_ERR_SETTING  *s is not valid; the reason went to s->log at
+ *                   GV_LOG_ERROR (gv_settings_validate() gives it as text);
+ *   -ENOMEM         out of memory.
+ * Thread-safe: contexts are independent.
  */
 GV_API int gv_open(GvContext **out, const GvSettings *s);
 
 /*
  * Render: scan inputs, prepare tiles, composite, encode, and move the
- * finished file into place (or write the preview). Blocks until done.
- * Returns 0, GV_ERR_CANCELLED after gv_cancel(), or another negative code;
- * on failure no output file is left behind and any earlier file at the
- * output path is untouched. One call per context.
+ * finished file into place (or write the preview). Blocks until done,
+ * calling the log and progress callbacks on the way. One call per
+ * context; call it from one thread, not at the same time as gv_close().
+ * Returns:
+ *   0                 the output (or preview) is complete at its path
+ *                     (a dry run writes nothing: its plan went to the
+ *                     plan callback);
+ *   GV_ERR_CANCELLED  gv_cancel() was called (also before gv_run());
+ *   GV_ERR_SETTING    codec, encoder and container do not go together,
+ *                     or the audio file cannot be used;
+ *   GV_ERR_BAD_INPUT  an input is missing, no input is a usable image,
+ *                     or (with strict) an input is bad;
+ *   GV_ERR_DECODE     libvips could not start, or a generated image
+ *                     failed (a bad file is skipped, or is
+ *                     GV_ERR_BAD_INPUT with strict);
+ *   GV_ERR_GPU        gpu is GV_GPU_REQUIRE and no GPU works;
+ *   GV_ERR_ENCODE     the encoder or muxer failed;
+ *   GV_ERR_IO         a frame or the preview could not be written;
+ *   -errno            the system refused: -EACCES or -ENOENT for the
+ *                     output's directory, -ENOSPC, -ENOMEM, -EAGAIN
+ *                     (no threads), ...;
+ *   -EINVAL           ctx is NULL, or gv_run() already ran on it.
+ * On failure no output file is left behind and any earlier file at the
+ * output path is untouched.
  */
 GV_API int gv_run(GvContext *ctx);
 
 /*
- * Ask a running gv_run() to stop soon. Async-signal-safe and callable
- * from any thread.
+ * Ask gv_run() on ctx to stop: it returns GV_ERR_CANCELLED within about a
+ * tenth of a second plus the time to finish the images being decoded,
+ * having removed its temporary files. Called before gv_run(), the run
+ * stops before its first frame. Does nothing when ctx is NULL; calling it
+ * again does nothing more. Async-signal-safe and callable from any
+ * thread, but only while ctx is open: a signal handler must not reach a
+ * context that gv_close() is freeing. examples/render.c shows one way:
+ * only one thread takes the signal, and only while the context is open.
  */
 GV_API void gv_cancel(GvContext *ctx);
 
-/* Fill *out with the summary of the last gv_run(). */
+/*
+ * Fill *out (not NULL) with the summary of gv_run() on ctx, once gv_run()
+ * has returned; all zero before, or when ctx is NULL. Call it from the
+ * thread that ran gv_run(), or after that thread is joined.
+ */
 GV_API void gv_get_summary(const GvContext *ctx, GvSummary *out);
 
-/* Free the context and set *ctx to NULL; NULL and *ctx == NULL are fine. */
+/*
+ * Free the context and set *ctx to NULL; NULL and *ctx == NULL are fine.
+ * Not while gv_run() or gv_cancel() on it may still be running. Borrowed
+ * strings may be freed after it returns.
+ */
 GV_API void gv_close(GvContext **ctx);
 
 #ifdef __cplusplus
