@@ -658,6 +658,17 @@ static void emit_plan(const Render *r, int skipped)
     }
 }
 
+/* A failed or lost attempt leaves no frame sequence behind. */
+static void remove_frames(const char *dir, int64_t upto)
+{
+    char path[PATH_MAX + 32];
+    for (int64_t i = 0; i < upto; i++) {
+        snprintf(path, sizeof(path), "%s/frame_%06lld.png", dir, (long long)i);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 typedef struct RunInfo {
     int failed_image; /* >= 0: restart without this image */
     char reason[256];
@@ -886,6 +897,8 @@ end:
     pool_free(&r->pool);
     if (tmp[0] && !s->dry_run)
         unlink(tmp);
+    if (ret < 0 && r->png_dir[0])
+        remove_frames(r->png_dir, atomic_load(&r->frames_done) + r->q_cap + 64);
     return ret;
 }
 
