@@ -457,7 +457,7 @@ static int open_compositor(Render *r, int allow_gpu)
             gv_log(r->log, GV_LOG_INFO, "built without Vulkan");
         }
         if (mode == GV_GPU_REQUIRE) {
-            gv_log(r->log, GV_LOG_ERROR, "no usable GPU (USE_GPU=require)");
+            gv_log(r->log, GV_LOG_ERROR, "no usable GPU (USE_GPU=require; --verbose says why)");
             return GV_ERR_GPU;
         }
         gv_log(r->log, mode == GV_GPU_TRUE ? GV_LOG_WARNING : GV_LOG_INFO,
@@ -479,9 +479,11 @@ typedef struct InFlight {
 
 /* Switches to the CPU after a GPU failure: re-adds the live tiles and
  * re-renders the frames that were in flight. */
-static int gpu_fallback(Render *r, int added_upto, int removed_upto, InFlight *fl, int fl_head,
-                        int fl_len, int depth)
+static int gpu_fallback(Render *r, int added_upto, InFlight *fl, int fl_head, int fl_len,
+                        int depth)
 {
+    /* The backend logged the Vulkan error at info level (--verbose): a
+     * GPU failure is one warning, since the video is still complete. */
     gv_log(r->log, GV_LOG_WARNING, "GPU compositing failed: continuing on the CPU");
     r->ops->close(&r->comp);
     r->gpu_failed = 1;
@@ -493,7 +495,6 @@ static int gpu_fallback(Render *r, int added_upto, int removed_upto, InFlight *f
         if (r->state[k] == TILE_READY && (ret = r->ops->tile_add(r->comp, k, r->tiles[k])) < 0)
             return ret;
     }
-    (void)removed_upto;
     for (int i = 0; i < fl_len; i++) {
         const InFlight *const f = &fl[(fl_head + i) % depth];
         if ((ret = r->ops->submit(r->comp, f->frame, &f->pp->pic)) < 0 ||
@@ -795,9 +796,12 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
                     ret = GV_ERR_DECODE;
                     goto end;
                 }
-                if ((ret = r->ops->tile_add(r->comp, k, t)) < 0)
-                    goto end;
                 next_add++;
+                ret = r->ops->tile_add(r->comp, k, t);
+                if (ret < 0 && r->ops != &gv_compositor_cpu)
+                    ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
+                if (ret < 0)
+                    goto end;
             }
             PoolPic *const pp = pool_get(&r->pool, r->cancel);
             if (!pp) {
@@ -810,7 +814,7 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
             fl_len++;
             ret = r->ops->submit(r->comp, i, &pp->pic);
             if (ret < 0 && r->ops != &gv_compositor_cpu)
-                ret = gpu_fallback(r, next_add, next_remove, fl, fl_head, fl_len, depth);
+                ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
             if (ret < 0)
                 goto end;
             i++;
@@ -820,17 +824,13 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
         /* the oldest frame is done: hand it on and release its tiles */
         ret = r->ops->wait(r->comp);
         if (ret < 0 && r->ops != &gv_compositor_cpu) {
-            ret = gpu_fallback(r, next_add, next_remove, fl, fl_head, fl_len, depth);
+            ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
         }
         if (ret < 0)
             goto end;
         const InFlight done = fl[fl_head];
         fl_head = (fl_head + 1) % depth;
         fl_len--;
-        /* after a GPU fallback the CPU re-rendered everything in flight */
-        if (r->gpu_failed && r->ops == &gv_compositor_cpu) {
-            /* nothing left outstanding on the new backend; fine */
-        }
         while (next_remove < r->n_shown && r->last[r->by_last[next_remove]] <= done.frame) {
             const int k = r->by_last[next_remove++];
             r->ops->tile_remove(r->comp, k);

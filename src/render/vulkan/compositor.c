@@ -409,7 +409,7 @@ static int create_buffers(Vc *c, int64_t budget)
         GV_VK_DEPTH * (c->out_bytes + target_bytes + c->frame_bytes + c->staging_bytes);
     const VkDeviceSize limit = vk->props.limits.maxStorageBufferRange;
     if ((int64_t)fixed > budget || c->out_bytes > limit || c->frame_bytes > limit) {
-        gv_log(c->log, GV_LOG_ERROR,
+        gv_log(c->log, GV_LOG_INFO,
                "Vulkan: frame buffers of %llu bytes do not fit (GPU memory limit %lld bytes, "
                "storage buffers up to %llu bytes)",
                (unsigned long long)fixed, (long long)budget, (unsigned long long)limit);
@@ -431,7 +431,7 @@ static int create_buffers(Vc *c, int64_t budget)
     if (fit > (int64_t)(atlas_limit / c->slot_bytes))
         fit = (int64_t)(atlas_limit / c->slot_bytes);
     if (fit < want && fit < needed) {
-        gv_log(c->log, GV_LOG_ERROR,
+        gv_log(c->log, GV_LOG_INFO,
                "Vulkan: %d tiles of %llu bytes must be resident at once, only %lld fit "
                "(GPU memory limit %lld bytes)",
                needed, (unsigned long long)c->slot_bytes, (long long)fit, (long long)budget);
@@ -449,7 +449,7 @@ static int create_buffers(Vc *c, int64_t budget)
     if (unified && !c->direct) {
         c->staging_bytes = c->slot_bytes * STAGING_TILES;
         if ((int64_t)(fixed + GV_VK_DEPTH * c->staging_bytes + atlas_bytes) > budget) {
-            gv_log(c->log, GV_LOG_ERROR, "Vulkan: no room for staging buffers");
+            gv_log(c->log, GV_LOG_INFO, "Vulkan: no room for staging buffers");
             return GV_ERR_GPU;
         }
     }
@@ -738,7 +738,7 @@ static int vc_tile_add(void *priv, int k, const GvTile *tile)
     int slot = c->slot_of[k];
     if (slot < 0) {
         if (c->n_free == 0) {
-            gv_log(c->log, GV_LOG_ERROR, "Vulkan: all %d tile slots are in use", c->n_slots);
+            gv_log(c->log, GV_LOG_INFO, "Vulkan: all %d tile slots are in use", c->n_slots);
             return -ENOMEM;
         }
         slot = c->free_slots[--c->n_free];
@@ -846,7 +846,7 @@ static int vc_submit(void *priv, int64_t frame, GvPicture *out)
     const GvLayout *const l = c->l;
     int ret = 0;
     if (frame == c->fail_at) {
-        gv_log(c->log, GV_LOG_ERROR, "Vulkan: failing frame %lld (test switch)", (long long)frame);
+        gv_log(c->log, GV_LOG_INFO, "Vulkan: failing frame %lld (test switch)", (long long)frame);
         return GV_ERR_GPU;
     }
     if (c->count == GV_VK_DEPTH || out->width != l->p.width || out->height != l->p.height)

@@ -149,7 +149,7 @@ static int create_instance(GvVk *vk)
 
 #define LOAD(name)                                                                      \
     if (!(vk->name = (PFN_vk##name)vk->GetInstanceProcAddr(vk->instance, "vk" #name))) {  \
-        gv_log(vk->log, GV_LOG_ERROR, "Vulkan: no entry point vk%s", #name);            \
+        gv_log(vk->log, GV_LOG_INFO, "Vulkan: no entry point vk%s", #name);            \
         ret = GV_ERR_GPU;                                                               \
         goto error;                                                                     \
     }
@@ -324,7 +324,7 @@ static int create_device(GvVk *vk)
 
 #define LOAD(name)                                                                      \
     if (!(vk->name = (PFN_vk##name)vk->GetDeviceProcAddr(vk->dev, "vk" #name))) {       \
-        gv_log(vk->log, GV_LOG_ERROR, "Vulkan: no entry point vk%s", #name);            \
+        gv_log(vk->log, GV_LOG_INFO, "Vulkan: no entry point vk%s", #name);            \
         ret = GV_ERR_GPU;                                                               \
         goto error;                                                                     \
     }
@@ -458,7 +458,7 @@ int gv_vk_buf_create(GvVk *vk, GvVkBuf **out, VkDeviceSize size, VkBufferUsageFl
     for (; *prefs && type < 0; prefs++)
         type = memory_type(vk, req.memoryTypeBits, *prefs, req.size);
     if (type < 0) {
-        gv_log(vk->log, GV_LOG_ERROR, "Vulkan: no suitable memory type for a buffer");
+        gv_log(vk->log, GV_LOG_INFO, "Vulkan: no suitable memory type for a buffer");
         ret = GV_ERR_GPU;
         goto error;
     }

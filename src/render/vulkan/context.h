@@ -97,7 +97,7 @@ const char *gv_vk_result_string(VkResult res);
     do {                                                                                \
         const VkResult vk_res_ = (call);                                                \
         if (vk_res_ != VK_SUCCESS) {                                                    \
-            gv_log(vk->log, GV_LOG_ERROR, "%s:%d: %s: %s", __FILE__, __LINE__, #call,   \
+            gv_log(vk->log, GV_LOG_INFO, "%s:%d: %s: %s", __FILE__, __LINE__, #call,   \
                    gv_vk_result_string(vk_res_));                                       \
             ret = GV_ERR_GPU;                                                           \
             goto error;                                                                 \
