@@ -616,10 +616,11 @@ static int to_srgb8(VipsImage *in, const int apply_profile, VipsImage **const t,
                     VipsImage **const out)
 {
     /*
-     * The profile is applied to the small image: sRGB to sRGB through
-     * lcms is exact, and other profiles are honoured at a fraction of
-     * the cost. A broken profile leaves the pixels as they are (taken
-     * as sRGB), like a browser would.
+     * The profile is applied to the small image, at a fraction of the
+     * cost. Through lcms even an sRGB profile moves a few colours by one
+     * step (0.6% with Ghostscript's), but guessing which profiles are
+     * "really sRGB" is not worth being wrong about. A broken profile
+     * leaves the pixels as they are (taken as sRGB), like a browser.
      */
     if (apply_profile && vips_image_get_typeof(in, VIPS_META_ICC_NAME)) {
         if (vips_icc_transform(in, &t[0], "srgb", "embedded", TRUE, "intent",
@@ -937,101 +938,118 @@ static void draw_capsule(uint8_t *const mask, const int w, const int h, const do
     }
 }
 
-/* The number as seven-segment digits: for libvips without text support,
- * or a system without fonts. */
+/*
+ * Digits are drawn with a small stroke font of lines and elliptic arcs
+ * rather than vips_text: pango without any font installed (a bare
+ * container, where --demo matters most) lays out garbage and can crash,
+ * and this way the picture is the same on every machine.
+ */
+typedef struct Pen {
+    uint8_t *mask;
+    int w, h;
+    double x0, y0, size, r; /* glyph origin, glyph height, stroke radius */
+    double x, y;
+    int down;
+} Pen;
+
+static void pen_up(Pen *const p)
+{
+    p->down = 0;
+}
+
+/* Glyph coordinates: x from 0 to 0.6, y from 0 (top) to 1. */
+static void pen_to(Pen *const p, const double gx, const double gy)
+{
+    const double x = p->x0 + gx * p->size, y = p->y0 + gy * p->size;
+    if (p->down)
+        draw_capsule(p->mask, p->w, p->h, p->x, p->y, x, y, p->r);
+    p->x = x;
+    p->y = y;
+    p->down = 1;
+}
+
+/* Degrees counter-clockwise from three o'clock, from a0 to a1. */
+static void pen_arc(Pen *const p, const double cx, const double cy, const double rx,
+                    const double ry, const double a0, const double a1)
+{
+    const int steps = (int)ceil(fabs(a1 - a0) / 10.0);
+    for (int i = 0; i <= steps; i++) {
+        const double a = (a0 + (a1 - a0) * i / steps) * M_PI / 180.0;
+        pen_to(p, cx + rx * cos(a), cy - ry * sin(a));
+    }
+}
+
+static void draw_digit(Pen *const p, const int d)
+{
+    pen_up(p);
+    switch (d) {
+    case 0:
+        pen_arc(p, 0.3, 0.5, 0.3, 0.5, 0.0, 360.0);
+        break;
+    case 1:
+        pen_to(p, 0.08, 0.2);
+        pen_to(p, 0.36, 0.0);
+        pen_to(p, 0.36, 1.0);
+        break;
+    case 2:
+        pen_arc(p, 0.3, 0.28, 0.3, 0.28, 160.0, -35.0);
+        pen_to(p, 0.0, 1.0);
+        pen_to(p, 0.6, 1.0);
+        break;
+    case 3:
+        pen_arc(p, 0.3, 0.25, 0.27, 0.25, 150.0, -90.0);
+        pen_arc(p, 0.3, 0.74, 0.3, 0.26, 90.0, -150.0);
+        break;
+    case 4:
+        pen_to(p, 0.46, 1.0);
+        pen_to(p, 0.46, 0.0);
+        pen_to(p, 0.0, 0.68);
+        pen_to(p, 0.6, 0.68);
+        break;
+    case 5:
+        pen_to(p, 0.56, 0.0);
+        pen_to(p, 0.1, 0.0);
+        pen_to(p, 0.06, 0.45);
+        pen_arc(p, 0.3, 0.69, 0.3, 0.31, 135.0, -145.0);
+        break;
+    case 6:
+        pen_arc(p, 0.3, 0.69, 0.3, 0.31, 0.0, 360.0);
+        pen_up(p);
+        pen_to(p, 0.5, 0.0);
+        pen_to(p, 0.03, 0.6);
+        break;
+    case 7:
+        pen_to(p, 0.0, 0.0);
+        pen_to(p, 0.6, 0.0);
+        pen_to(p, 0.18, 1.0);
+        break;
+    case 8:
+        pen_arc(p, 0.3, 0.25, 0.25, 0.25, 0.0, 360.0);
+        pen_up(p);
+        pen_arc(p, 0.3, 0.73, 0.3, 0.27, 0.0, 360.0);
+        break;
+    case 9:
+    default:
+        pen_arc(p, 0.3, 0.31, 0.3, 0.31, 0.0, 360.0);
+        pen_up(p);
+        pen_to(p, 0.57, 0.4);
+        pen_to(p, 0.1, 1.0);
+        break;
+    }
+}
+
+/* Draws the digits of text, centred, about 0.42 of the height tall. */
 static void draw_number(uint8_t *const mask, const int w, const int h, const char *const text)
 {
-    static const uint8_t seg[10] = { 0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f };
     const int n = (int)strlen(text);
-    double dh = 0.42 * h, dw = 0.5 * dh;
-    const double pitch = 1.45;
-    if (dw * (pitch * n - 0.45) > 0.8 * w) {
-        dw = 0.8 * w / (pitch * n - 0.45);
-        dh = 2.0 * dw;
-    }
-    const double r = 0.09 * dh, gap = 0.6 * r;
-    double x0 = (w - dw * (pitch * n - 0.45)) / 2.0;
-    const double y0 = (h - dh) / 2.0, ym = y0 + dh / 2.0, y1 = y0 + dh;
-    for (int i = 0; i < n; i++, x0 += pitch * dw) {
-        const uint8_t m = seg[text[i] - '0'];
-        const double x1 = x0 + dw;
-        const double s[7][4] = {
-            { x0 + gap, y0, x1 - gap, y0 }, { x1, y0 + gap, x1, ym - gap },
-            { x1, ym + gap, x1, y1 - gap }, { x0 + gap, y1, x1 - gap, y1 },
-            { x0, ym + gap, x0, y1 - gap }, { x0, y0 + gap, x0, ym - gap },
-            { x0 + gap, ym, x1 - gap, ym },
-        };
-        for (int k = 0; k < 7; k++)
-            if (m & (1 << k))
-                draw_capsule(mask, w, h, s[k][0], s[k][1], s[k][2], s[k][3], r);
-    }
-}
-
-/* Ink bounds of a text mask; 0 when it is blank. */
-static int ink_box(const uint8_t *const m, const int w, const int h, int box[4])
-{
-    box[0] = w;
-    box[1] = h;
-    box[2] = box[3] = -1;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            if (m[(size_t)y * w + x]) {
-                box[0] = x < box[0] ? x : box[0];
-                box[1] = y < box[1] ? y : box[1];
-                box[2] = x > box[2] ? x : box[2];
-                box[3] = y > box[3] ? y : box[3];
-            }
-    return box[2] >= 0;
-}
-
-static int render_text(const char *const text, const int dpi, uint8_t **const px, int *const w,
-                       int *const h, int box[4])
-{
-    VipsImage *im = NULL;
-    size_t size = 0;
-    *px = NULL;
-    if (vips_text(&im, text, "font", "sans bold 100", "dpi", dpi, NULL) ||
-        im->Bands != 1 || im->BandFmt != VIPS_FORMAT_UCHAR ||
-        !(*px = vips_image_write_to_memory(im, &size))) {
-        if (im)
-            g_object_unref(im);
-        vips_error_clear();
-        return -1;
-    }
-    *w = im->Xsize;
-    *h = im->Ysize;
-    g_object_unref(im);
-    if (!ink_box(*px, *w, *h, box)) {
-        g_free(*px);
-        *px = NULL;
-        return -1;
-    }
-    return 0;
-}
-
-/* Draws text centred into mask, with vips_text when it works. */
-static void text_mask(uint8_t *const mask, const int w, const int h, const char *const text)
-{
-    uint8_t *px = NULL;
-    int tw, th, box[4];
-    /* Measure once, then render at the size that fills the middle. */
-    if (vips_type_find("VipsOperation", "text") && render_text(text, 72, &px, &tw, &th, box) == 0) {
-        const double f = fmin(0.42 * h / (box[3] - box[1] + 1), 0.8 * w / (box[2] - box[0] + 1));
-        g_free(px);
-        px = NULL;
-        const int dpi = (int)lrint(72.0 * f);
-        if (dpi >= 1 && render_text(text, dpi, &px, &tw, &th, box) == 0) {
-            const int ox = (w - (box[2] - box[0] + 1)) / 2 - box[0];
-            const int oy = (h - (box[3] - box[1] + 1)) / 2 - box[1];
-            for (int y = 0; y < th; y++)
-                for (int x = 0; x < tw; x++)
-                    if (x + ox >= 0 && x + ox < w && y + oy >= 0 && y + oy < h)
-                        mask[(size_t)(y + oy) * w + x + ox] = px[(size_t)y * tw + x];
-            g_free(px);
-            return;
-        }
-    }
-    draw_number(mask, w, h, text);
+    const double advance = 0.84; /* glyph width 0.6, then a gap, in glyph heights */
+    double size = 0.42 * h;
+    if (size * (advance * n - 0.24) > 0.8 * w)
+        size = 0.8 * w / (advance * n - 0.24);
+    Pen p = { mask, w, h, (w - size * (advance * n - 0.24)) / 2.0, (h - size) / 2.0, size,
+              0.085 * size, 0.0, 0.0, 0 };
+    for (int i = 0; i < n; i++, p.x0 += advance * size)
+        draw_digit(&p, text[i] - '0');
 }
 
 /*
@@ -1064,7 +1082,7 @@ static void paint_demo(uint8_t *const rgb, uint8_t *const mask, const int w, con
     char text[16];
     snprintf(text, sizeof(text), "%d", k + 1);
     memset(mask, 0, (size_t)w * h);
-    text_mask(mask, w, h, text);
+    draw_number(mask, w, h, text);
     const int sh = (int)lrint(m / 80.0) + 1;
 
     for (int y = 0; y < h; y++) {
