@@ -257,6 +257,7 @@ typedef struct Render {
     pthread_cond_t q_cond;
     atomic_int enc_error;
     atomic_llong frames_done;
+    int first_reported;
     char png_dir[PATH_MAX];
 } Render;
 
@@ -509,12 +510,16 @@ static void report_progress(Render *r, GvPhase phase, double t0, double *last_re
     if (!r->s->progress)
         return;
     const double t = now_s();
-    if (phase == GV_PHASE_RENDER && t - *last_report < 0.25)
+    const int64_t done = atomic_load(&r->frames_done);
+    /* the first frame is reported at once: it is what a user waits for */
+    const int first = done > 0 && !r->first_reported;
+    if (phase == GV_PHASE_RENDER && t - *last_report < 0.25 && !first)
         return;
+    r->first_reported |= done > 0;
     *last_report = t;
     GvProgress p = {
         .phase = phase,
-        .frames_done = atomic_load(&r->frames_done),
+        .frames_done = done,
         .frames_total = r->layout.frames,
         .images_total = r->n,
         .elapsed_s = t - t0,
@@ -581,7 +586,7 @@ static int compute_schedule(Render *r)
         if (live > max_live)
             max_live = live;
     }
-    r->cap = max_live + 2 * r->batch;
+    r->cap = max_live + r->batch;
     return 0;
 }
 
@@ -691,6 +696,25 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
     else if ((ret = make_temp(s->output, tmp, sizeof(tmp), r->log)) < 0)
         goto end;
 
+    /* Tiles start decoding first: opening the encoder and the GPU takes
+     * a while, and the first frame waits for its tiles anyway. */
+    if (!s->dry_run) {
+        r->workers = calloc((size_t)r->threads, sizeof(*r->workers));
+        if (!r->workers) {
+            ret = -ENOMEM;
+            goto end;
+        }
+        for (int i = 0; i < r->threads; i++) {
+            if (pthread_create(&r->workers[i], NULL, tile_worker, r) != 0)
+                break;
+            r->n_workers++;
+        }
+        if (r->n_workers == 0) {
+            ret = -EAGAIN;
+            goto end;
+        }
+    }
+
     GvEncodeParams ep = {
         .path = tmp,
         .name = s->output,
@@ -737,7 +761,9 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
 
     /* The pool holds the frames in flight in the compositor, in the queue,
      * and those an encoder keeps for reference or lookahead. */
-    r->q_cap = 4;
+    /* Two queued frames keep the encoder fed (the compositor is ahead of
+     * it) without holding more pictures than that. */
+    r->q_cap = 2;
     if ((ret = pool_init(&r->pool, s->width, s->height, depth + r->q_cap + 64)) < 0)
         goto end;
     r->queue = calloc((size_t)r->q_cap, sizeof(*r->queue));
@@ -753,20 +779,6 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
     }
     r->enc_started = 1;
 
-    r->workers = calloc((size_t)r->threads, sizeof(*r->workers));
-    if (!r->workers) {
-        ret = -ENOMEM;
-        goto end;
-    }
-    for (int i = 0; i < r->threads; i++) {
-        if (pthread_create(&r->workers[i], NULL, tile_worker, r) != 0)
-            break;
-        r->n_workers++;
-    }
-    if (r->n_workers == 0) {
-        ret = -EAGAIN;
-        goto end;
-    }
 
     int next_add = 0, next_remove = 0, fl_head = 0, fl_len = 0;
     const int64_t frames = r->layout.frames;
