@@ -55,6 +55,8 @@ GV_API const char *gv_strerror(int err)
 
 GV_API int gv_open(GvContext **out, const GvSettings *s)
 {
+    if (!out || !s)
+        return -EINVAL;
     *out = NULL;
     char err[512];
     if (gv_settings_validate(s, err, sizeof(err)) < 0) {

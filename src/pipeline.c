@@ -234,8 +234,9 @@ typedef struct Render {
     pthread_cond_t cond;
     GvTile **tiles;
     unsigned char *state;
-    char failed_reason[256];
-    int failed_image;
+    char **fail_reason;   /* per image: why it failed to decode, or NULL */
+    atomic_int n_failed;  /* images that failed: the attempt is void */
+    int fatal;            /* a worker error that is not bad input (e.g. -ENOMEM) */
     int next_job, in_memory, decoding, cap, batch, stop;
     pthread_t *workers;
     int n_workers;
@@ -243,7 +244,7 @@ typedef struct Render {
     /* compositor */
     const GvCompositorOps *ops;
     void *comp;
-    int gpu_failed;
+    int gpu_failed;       /* the GPU failed once: later attempts stay on the CPU */
 
     /* encoder side */
     Pool pool;
@@ -258,6 +259,7 @@ typedef struct Render {
     atomic_int enc_error;
     atomic_llong frames_done;
     int first_reported;
+    int skipped; /* inputs skipped as bad, for progress */
     char png_dir[PATH_MAX];
 } Render;
 
@@ -266,6 +268,24 @@ static int load_tile(Render *r, int k, GvTile **out, char *reason, size_t len)
     if (!r->paths)
         return gv_tile_demo(k, r->n, &r->spec, out);
     return gv_tile_load(r->paths[k], &r->spec, out, reason, len);
+}
+
+/* Called with r->lock held. Bad input voids the attempt (the layout
+ * depends on the usable images); anything else fails the run. */
+static void record_failure(Render *r, int k, int ret, const char *reason)
+{
+    r->state[k] = TILE_FAILED;
+    if (ret != GV_ERR_DECODE) {
+        if (!r->fatal)
+            r->fatal = ret;
+        return;
+    }
+    if (!r->fail_reason[k]) {
+        r->fail_reason[k] = strdup(reason[0] ? reason : "cannot decode");
+        if (!r->fail_reason[k] && !r->fatal)
+            r->fatal = -ENOMEM;
+    }
+    atomic_fetch_add(&r->n_failed, 1);
 }
 
 static void *tile_worker(void *arg)
@@ -295,13 +315,8 @@ static void *tile_worker(void *arg)
         pthread_mutex_lock(&r->lock);
         r->decoding--;
         if (ret < 0) {
-            r->state[k] = TILE_FAILED;
             r->in_memory--;
-            if (r->failed_image < 0 || k < r->failed_image) {
-                r->failed_image = k;
-                snprintf(r->failed_reason, sizeof(r->failed_reason), "%s",
-                         ret == -ENOMEM ? "out of memory" : reason[0] ? reason : "cannot decode");
-            }
+            record_failure(r, k, ret, reason);
         } else {
             r->tiles[k] = tile;
             r->state[k] = TILE_READY;
@@ -310,6 +325,14 @@ static void *tile_worker(void *arg)
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
+}
+
+static int tile_ready(Render *r, int k)
+{
+    pthread_mutex_lock(&r->lock);
+    const int ready = r->state[k] == TILE_READY;
+    pthread_mutex_unlock(&r->lock);
+    return ready;
 }
 
 /* Waits for image k's tile; returns it, or NULL on failure or cancel. */
@@ -385,9 +408,9 @@ static void *encoder_main(void *arg)
     Render *const r = arg;
     for (;;) {
         pthread_mutex_lock(&r->q_lock);
-        while (r->q_len == 0 && !r->q_end && !atomic_load(r->cancel))
+        while (r->q_len == 0 && !r->q_end && !atomic_load(r->cancel) && !r->enc_error)
             timed_wait(&r->q_cond, &r->q_lock);
-        if (r->q_len == 0 || atomic_load(r->cancel)) {
+        if (r->q_len == 0 || atomic_load(r->cancel) || r->enc_error) {
             pthread_mutex_unlock(&r->q_lock);
             break;
         }
@@ -522,6 +545,7 @@ static void report_progress(Render *r, GvPhase phase, double t0, double *last_re
         .frames_done = done,
         .frames_total = r->layout.frames,
         .images_total = r->n,
+        .images_skipped = r->skipped,
         .elapsed_s = t - t0,
     };
     r->s->progress(r->s->progress_opaque, &p);
@@ -578,7 +602,8 @@ static int compute_schedule(Render *r)
     int live = 0, max_live = 0;
     for (int i = 0, b = 0; i < r->n_shown; i++) {
         const int64_t f = r->first[r->by_first[i]];
-        while (b < r->n_shown && r->last[r->by_last[b]] < f) {
+        /* a tile is held until the frames in flight after its last one are done */
+        while (b < r->n_shown && r->last[r->by_last[b]] + GV_MAX_DEPTH - 1 < f) {
             b++;
             live--;
         }
@@ -675,12 +700,8 @@ static void remove_frames(const char *dir, int64_t upto)
     rmdir(dir);
 }
 
-typedef struct RunInfo {
-    int failed_image; /* >= 0: restart without this image */
-    char reason[256];
-} RunInfo;
 
-static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
+static int render_video(Render *r, GvSummary *summary, double t0)
 {
     const GvSettings *const s = r->s;
     int ret = 0;
@@ -743,7 +764,7 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
         snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(r->enc));
         goto end;
     }
-    if ((ret = open_compositor(r, 1)) < 0)
+    if ((ret = open_compositor(r, !r->gpu_failed)) < 0)
         goto end;
     const int depth = r->ops->depth > 0 ? r->ops->depth : 1;
 
@@ -756,7 +777,8 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
             ret = GV_ERR_IO;
             goto end;
         }
-        gv_log(r->log, GV_LOG_INFO, "writing frames to %s", r->png_dir);
+        /* the user asked to keep them: say where, whatever the log level */
+        gv_log(r->log, GV_LOG_WARNING, "STREAM_PROCESSING=false: frames kept in %s", r->png_dir);
     }
 
     /* The pool holds the frames in flight in the compositor, in the queue,
@@ -791,8 +813,20 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
             ret = r->enc_error;
             goto end;
         }
+        /* a bad image voids this attempt: stop now, not at its first frame */
+        if (atomic_load(&r->n_failed) || r->fatal) {
+            pthread_mutex_lock(&r->lock);
+            ret = r->fatal ? r->fatal : GV_ERR_DECODE;
+            pthread_mutex_unlock(&r->lock);
+            goto end;
+        }
         report_progress(r, GV_PHASE_RENDER, t0, &last_report);
-        if (i < frames && fl_len < depth) {
+        /* With frames in flight and a tile still decoding, finish the oldest
+         * frame first: that releases tiles, so the workers can go on. */
+        const int blocked = fl_len > 0 && next_add < r->n_shown &&
+                            r->first[r->by_first[next_add]] <= i &&
+                            !tile_ready(r, r->by_first[next_add]);
+        if (i < frames && fl_len < depth && !blocked) {
             while (next_add < r->n_shown && r->first[r->by_first[next_add]] <= i) {
                 const int k = r->by_first[next_add];
                 GvTile *const t = wait_tile(r, k);
@@ -802,10 +836,8 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
                         goto end;
                     }
                     pthread_mutex_lock(&r->lock);
-                    info->failed_image = r->failed_image;
-                    snprintf(info->reason, sizeof(info->reason), "%s", r->failed_reason);
+                    ret = r->fatal ? r->fatal : GV_ERR_DECODE;
                     pthread_mutex_unlock(&r->lock);
-                    ret = GV_ERR_DECODE;
                     goto end;
                 }
                 next_add++;
@@ -868,6 +900,11 @@ static int render_video(Render *r, RunInfo *info, GvSummary *summary, double t0)
     snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(r->enc));
     snprintf(summary->compositor, sizeof(summary->compositor), "%s",
              r->ops->device_name ? r->ops->device_name(r->comp) : r->ops->name);
+    /* an interrupt during the flush still leaves the earlier file alone */
+    if (atomic_load(r->cancel)) {
+        ret = GV_ERR_CANCELLED;
+        goto end;
+    }
     if (rename(tmp, s->output) != 0) {
         ret = -errno;
         gv_log(r->log, GV_LOG_ERROR, "cannot move the video to %s: %s", s->output, strerror(-ret));
@@ -910,7 +947,7 @@ end:
     if (tmp[0] && !s->dry_run)
         unlink(tmp);
     if (ret < 0 && r->png_dir[0])
-        remove_frames(r->png_dir, atomic_load(&r->frames_done) + r->q_cap + 64);
+        remove_frames(r->png_dir, atomic_load(&r->frames_done) + 1);
     return ret;
 }
 
@@ -945,12 +982,7 @@ static void *preview_worker(void *arg)
         const int ret = load_tile(r, k, &t, reason, sizeof(reason));
         pthread_mutex_lock(&r->lock);
         if (ret < 0) {
-            r->state[k] = TILE_FAILED;
-            if (r->failed_image < 0 || k < r->failed_image) {
-                r->failed_image = k;
-                snprintf(r->failed_reason, sizeof(r->failed_reason), "%s",
-                         reason[0] ? reason : "cannot decode");
-            }
+            record_failure(r, k, ret, reason);
         } else {
             r->tiles[k] = t;
             r->state[k] = TILE_READY;
@@ -960,7 +992,7 @@ static void *preview_worker(void *arg)
     return NULL;
 }
 
-static int render_preview(Render *r, RunInfo *info, GvSummary *summary)
+static int render_preview(Render *r, GvSummary *summary)
 {
     const GvSettings *const s = r->s;
     const GvLayout *const l = &r->layout;
@@ -985,14 +1017,14 @@ static int render_preview(Render *r, RunInfo *info, GvSummary *summary)
         ret = GV_ERR_CANCELLED;
         goto end;
     }
-    if (r->failed_image >= 0) {
-        info->failed_image = r->failed_image;
-        snprintf(info->reason, sizeof(info->reason), "%s", r->failed_reason);
-        ret = GV_ERR_DECODE;
+    if (r->fatal || atomic_load(&r->n_failed)) {
+        ret = r->fatal ? r->fatal : GV_ERR_DECODE;
         goto end;
     }
     gv_frame_offsets(l, frame, offs);
-    gv_cpu_render(l, r->bg_yuv, (const GvTile *const *)r->tiles, offs, &pp->pic, 0, s->height);
+    if ((ret = gv_cpu_render(l, r->bg_yuv, (const GvTile *const *)r->tiles, offs, &pp->pic, 0,
+                             s->height)) < 0)
+        goto end;
     char reason[256];
     if (gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason)) < 0) {
         gv_log(r->log, GV_LOG_ERROR, "%s: %s", s->preview, reason);
@@ -1019,6 +1051,10 @@ static void render_free(Render *r)
             gv_tile_free(&r->tiles[k]);
     free(r->tiles);
     free(r->state);
+    if (r->fail_reason)
+        for (int k = 0; k < r->n; k++)
+            free(r->fail_reason[k]);
+    free(r->fail_reason);
     free(r->first);
     free(r->last);
     free(r->by_first);
@@ -1105,7 +1141,7 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         const GvProgress p = { .phase = GV_PHASE_SCAN };
         s->progress(s->progress_opaque, &p);
     }
-    int n, software_encoder = 0;
+    int n, software_encoder = 0, gpu_failed = 0;
     if (s->demo) {
         n = DEMO_IMAGES;
     } else {
@@ -1125,7 +1161,6 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         r.software_encoder = software_encoder;
         r.paths = s->demo ? NULL : files.paths;
         r.n = n;
-        r.failed_image = -1;
         atomic_init(&r.frames_done, 0);
         pthread_mutex_init(&r.lock, NULL);
         pthread_cond_init(&r.cond, NULL);
@@ -1150,21 +1185,54 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
             .fps_den = s->fps_den,
             .motion_blur = s->motion_blur,
         };
-        RunInfo info = { -1, "" };
+        r.gpu_failed = gpu_failed;
+        r.skipped = skipped;
         r.tiles = calloc((size_t)n, sizeof(*r.tiles));
         r.state = calloc((size_t)n, 1);
-        if (!r.tiles || !r.state)
+        r.fail_reason = calloc((size_t)n, sizeof(*r.fail_reason));
+        if (!r.tiles || !r.state || !r.fail_reason)
             ret = -ENOMEM;
         else if ((ret = gv_layout_init(&r.layout, &lp)) < 0)
             gv_log(log, GV_LOG_ERROR, "impossible layout for these settings");
         else if ((ret = compute_schedule(&r)) == 0) {
             emit_plan(&r, skipped);
-            if (s->preview && !s->dry_run)
-                ret = render_preview(&r, &info, summary);
+            if (s->preview && s->dry_run)
+                plan_line(s, "preview: frame at %g s -> %s", s->preview_at, s->preview);
+            else if (s->preview)
+                ret = render_preview(&r, summary);
             else
-                ret = render_video(&r, &info, summary, t0);
+                ret = render_video(&r, summary, t0);
+        }
+        gpu_failed = r.gpu_failed;
+
+        /* Images that passed the probe but failed to decode: the layout
+         * depends on the usable images, so render again without them. */
+        int dropped = 0;
+        if (ret == GV_ERR_DECODE && !s->demo) {
+            for (int k = 0; k < n; k++) {
+                if (!r.fail_reason[k])
+                    continue;
+                gv_log(log, s->strict ? GV_LOG_ERROR : GV_LOG_WARNING, "%s: %s", files.paths[k],
+                       r.fail_reason[k]);
+                if (s->strict) {
+                    ret = GV_ERR_BAD_INPUT;
+                    break;
+                }
+                free(files.paths[k]);
+                files.paths[k] = NULL;
+                dropped++;
+            }
         }
         render_free(&r);
+        if (dropped > 0 && ret == GV_ERR_DECODE) {
+            int kept = 0;
+            for (int k = 0; k < n; k++)
+                if (files.paths[k])
+                    files.paths[kept++] = files.paths[k];
+            files.n = n = kept;
+            skipped += dropped;
+            continue;
+        }
 
         if (ret == GV_ENCODE_LOST && !software_encoder) {
             /* The frames already sent are gone with the encoder: encode
@@ -1174,20 +1242,7 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         }
         if (ret == GV_ENCODE_LOST)
             ret = GV_ERR_ENCODE;
-        if (ret != GV_ERR_DECODE || info.failed_image < 0 || s->demo)
-            break;
-        /* An image that passed the probe failed to decode: the layout
-         * depends on the usable images, so render again without it. */
-        const int k = info.failed_image;
-        gv_log(log, s->strict ? GV_LOG_ERROR : GV_LOG_WARNING, "%s: %s", files.paths[k], info.reason);
-        if (s->strict) {
-            ret = GV_ERR_BAD_INPUT;
-            goto end;
-        }
-        free(files.paths[k]);
-        memmove(&files.paths[k], &files.paths[k + 1], sizeof(char *) * (size_t)(n - k - 1));
-        files.n = --n;
-        skipped++;
+        break;
     }
 end:
     summary->images_used = ret == 0 ? n : 0;

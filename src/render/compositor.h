@@ -35,7 +35,9 @@ typedef struct GvCompositorConfig {
     const GvLog *log;
 } GvCompositorConfig;
 
-typedef struct GvCompositor GvCompositor;
+/* The most submissions any backend keeps outstanding (ops.depth); the
+ * pipeline holds tiles this many frames past their last. */
+#define GV_MAX_DEPTH 4
 
 typedef struct GvCompositorOps {
     const char *name;
@@ -73,8 +75,9 @@ extern const GvCompositorOps *const gv_compositor_vulkan;
  * `frame` with `tiles` indexed by image (NULL entries are never read for
  * images the frame does not show). lines_from/lines_to restrict the output
  * to luma lines [from, to), both even, for splitting across threads.
+ * Returns 0 or -ENOMEM (nothing rendered).
  */
-void gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *const *tiles,
-                   const GvOffset *offsets, GvPicture *out, int lines_from, int lines_to);
+int gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *const *tiles,
+                  const GvOffset *offsets, GvPicture *out, int lines_from, int lines_to);
 
 #endif

@@ -195,14 +195,16 @@ static void scratch_free(Scratch *sc)
     free(sc->acc);
 }
 
-void gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *const *tiles,
-                   const GvOffset *offsets, GvPicture *out, int lines_from, int lines_to)
+int gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *const *tiles,
+                  const GvOffset *offsets, GvPicture *out, int lines_from, int lines_to)
 {
     const Job job = { l, bg_yuv, tiles, offsets, out };
     Scratch sc;
-    if (scratch_init(&sc, l) == 0)
+    const int ret = scratch_init(&sc, l);
+    if (ret == 0)
         render_lines(&job, &sc, lines_from, lines_to);
     scratch_free(&sc);
+    return ret;
 }
 
 /* ---- the backend: tiles by image index, frames split into bands ---- */
