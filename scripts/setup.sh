@@ -9,6 +9,7 @@ packages=(
   libvips-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
   libvulkan-dev glslc mesa-vulkan-drivers
   ffmpeg libvips-tools
+  clang
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,6 +20,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The fuzzers need clang's libFuzzer runtime, packaged apart on Debian
+# and Ubuntu (libclang-rt-N-dev); without it the fuzz smoke is skipped.
+if command -v clang > /dev/null &&
+   ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+     clang -x c -fsanitize=fuzzer -o /dev/null - 2> /dev/null; then
+  v=$(clang -dumpversion | cut -d. -f1)
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends \
+    "libclang-rt-$v-dev" || echo "setup: no libFuzzer runtime for clang $v; fuzzing skipped"
 fi
 
 builddir=${GV_BUILD:-build}

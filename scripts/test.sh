@@ -32,5 +32,35 @@ if [ "${GV_SANITIZE:-1}" = 1 ]; then
   run_suite build-san
 fi
 
+# Fuzz smoke (issue 6): each libFuzzer target for GV_FUZZ_SECONDS (30 s
+# by default) from its kept and generated inputs, where clang and its
+# libFuzzer runtime exist. Each target counts as one test.
+fuzz_smoke() {
+  local secs=${GV_FUZZ_SECONDS:-30}
+  if [ "$secs" = 0 ]; then
+    echo "fuzz smoke: skipped (GV_FUZZ_SECONDS=0)"
+    return
+  fi
+  if ! command -v clang > /dev/null ||
+     ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' |
+       clang -x c -fsanitize=fuzzer,address,undefined -o /dev/null - 2> /dev/null; then
+    echo "fuzz smoke: skipped (no clang with the libFuzzer runtime)"
+    return
+  fi
+  mkdir -p build-fuzz
+  if ! tests/fuzz/build.sh build-fuzz > build-fuzz/build.log 2>&1; then
+    cat build-fuzz/build.log
+    echo "fuzz smoke: the fuzzers did not build"
+    failed=$((failed + 1))
+    return
+  fi
+  local out
+  out=$(tests/fuzz/run.sh "$secs" build-fuzz 2>&1)
+  echo "$out"
+  passed=$((passed + $(grep -c '^fuzz [a-z]*: ok' <<< "$out")))
+  failed=$((failed + $(grep -c '^fuzz [a-z]*: FAILED' <<< "$out")))
+}
+fuzz_smoke
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

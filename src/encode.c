@@ -113,6 +113,8 @@ typedef struct Audio Audio;
 
 struct GvEncoder {
     const GvLog *log;
+    /* For messages: the output's own name, not the temporary written to,
+     * which the user never sees ("writing out.mp4: No space left"). */
     char *path;
     AVFormatContext *fmt;
     AVStream *st;
@@ -444,6 +446,17 @@ static int speed_option(const GvEncoder *const e, const char *const preset, cons
     return GV_ERR_SETTING;
 }
 
+/* av_dict_set that remembers the first failure in *err: an option lost
+ * to a failed allocation would silently change the encoding (preset,
+ * CRF, profile, fast start), so it fails the encoder instead. */
+static void set_opt(AVDictionary **const d, const char *const key, const char *const value,
+                    int *const err)
+{
+    const int r = av_dict_set(d, key, value, 0);
+    if (r < 0 && *err >= 0)
+        *err = r;
+}
+
 /* Options of the software encoders: constant quality at CRF, speed from
  * PRESET. Unknown encoders get the bitrate, their defaults being poor. */
 static int software_options(const GvEncoder *const e, const GvEncodeParams *const p,
@@ -452,7 +465,7 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
     const char *const n = cc->codec->name;
     const char *const preset = p->preset && *p->preset ? p->preset : "faster";
     char num[32];
-    int ret = 0;
+    int ret = 0, set = 0;
 
     snprintf(num, sizeof(num), "%d", p->crf);
     if (!strcmp(n, "libx264") || !strcmp(n, "libx265")) {
@@ -463,37 +476,37 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
             return GV_ERR_SETTING;
         }
         cc->bit_rate = 0;
-        av_dict_set(opts, "preset", preset, 0);
-        av_dict_set(opts, "crf", num, 0);
+        set_opt(opts, "preset", preset, &set);
+        set_opt(opts, "crf", num, &set);
         if (!strcmp(n, "libx264")) {
             /* lossless (CRF 0) needs High 4:4:4 Predictive, which x264 picks itself */
             if (p->crf > 0)
-                av_dict_set(opts, "profile", "high", 0);
+                set_opt(opts, "profile", "high", &set);
         } else {
-            av_dict_set(opts, "profile", "main", 0);
+            set_opt(opts, "profile", "main", &set);
             /* x265 prints its banner to stderr itself, not through av_log */
-            av_dict_set(opts, "x265-params", "log-level=error", 0);
+            set_opt(opts, "x265-params", "log-level=error", &set);
         }
     } else if (!strcmp(n, "libsvtav1")) {
         cc->bit_rate = 0;
-        av_dict_set(opts, "crf", num, 0);
+        set_opt(opts, "crf", num, &set);
         if ((ret = speed_option(e, preset, svtav1_preset, num, sizeof(num))) < 0)
             return ret;
-        av_dict_set(opts, "preset", num, 0);
+        set_opt(opts, "preset", num, &set);
     } else if (!strcmp(n, "libaom-av1") || !strcmp(n, "libvpx-vp9")) {
         cc->bit_rate = 0;
-        av_dict_set(opts, "crf", num, 0);
-        av_dict_set(opts, "row-mt", "1", 0);
+        set_opt(opts, "crf", num, &set);
+        set_opt(opts, "row-mt", "1", &set);
         const int *const table = n[3] == 'a' ? aom_cpu_used : vpx_cpu_used;
         if ((ret = speed_option(e, preset, table, num, sizeof(num))) < 0)
             return ret;
-        av_dict_set(opts, "cpu-used", num, 0);
+        set_opt(opts, "cpu-used", num, &set);
     } else if (!strcmp(n, "prores_ks")) {
-        av_dict_set(opts, "profile", "hq", 0);
+        set_opt(opts, "profile", "hq", &set);
     } else {
         cc->bit_rate = p->bitrate > 0 ? p->bitrate : DEFAULT_BITRATE;
     }
-    return 0;
+    return set;
 }
 
 /* yuv420p where the encoder takes it, so the caller's planes go in as
@@ -594,11 +607,13 @@ static int open_codec(GvEncoder *const e, const GvEncodeParams *const p,
         cc->bit_rate = p->bitrate > 0 ? p->bitrate : DEFAULT_BITRATE;
         if (codec->id == AV_CODEC_ID_H264) {
             cc->profile = FF_PROFILE_H264_HIGH;
-            av_dict_set(&opts, "profile", "high", 0);
+            set_opt(&opts, "profile", "high", &ret);
         } else if (codec->id == AV_CODEC_ID_HEVC) {
             cc->profile = FF_PROFILE_HEVC_MAIN;
-            av_dict_set(&opts, "profile", "main", 0);
+            set_opt(&opts, "profile", "main", &ret);
         }
+        if (ret < 0)
+            goto end;
     } else if ((ret = software_options(e, p, cc, &opts)) < 0) {
         goto end;
     }
@@ -1267,7 +1282,7 @@ static int open_output(GvEncoder *const e, const GvEncodeParams *const p, const 
         return codec_error(ret);
     }
     if ((ret = avio_open(&e->fmt->pb, p->path, AVIO_FLAG_WRITE)) < 0) {
-        gv_log(e->log, GV_LOG_ERROR, "cannot write %s: %s", p->path,
+        gv_log(e->log, GV_LOG_ERROR, "cannot write %s: %s", p->name ? p->name : p->path,
                reason(e, ret, 1, why, sizeof(why)));
         return io_error(ret);
     }
@@ -1292,8 +1307,10 @@ static int start_stream(GvEncoder *const e, const Container *const ct, const Cod
     e->st->r_frame_rate = e->cc->framerate;
     if (e->audio && (ret = audio_add_stream(e)) < 0)
         return ret;
-    if (ct->isobmff)
-        av_dict_set(&opts, "movflags", "+faststart", 0);
+    if (ct->isobmff && (ret = av_dict_set(&opts, "movflags", "+faststart", 0)) < 0) {
+        av_dict_free(&opts);
+        return codec_error(ret);
+    }
     ret = avformat_write_header(e->fmt, &opts);
     av_dict_free(&opts);
     if (ret < 0) {
@@ -1376,7 +1393,7 @@ int gv_encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
     /* a bad audio file is a bad setting: found before the output exists */
     if (p->audio && *p->audio && (ret = audio_open(e, p, ch.ct)) < 0)
         goto end;
-    e->path = av_strdup(p->path);
+    e->path = av_strdup(p->name ? p->name : p->path);
     e->pkt = av_packet_alloc();
     e->frame = av_frame_alloc();
     if (!e->path || !e->pkt || !e->frame) {

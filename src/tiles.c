@@ -394,6 +394,89 @@ static int has_bytes(const uint8_t *const hay, const size_t n, const char *const
     return 0;
 }
 
+/*
+ * The width and height a PNM header (P1 to P6, PF, Pf) states, read the
+ * way libvips reads them: whitespace and '#' comments between tokens, each
+ * token taken as atoi() takes it (digits after an optional sign, the rest
+ * ignored, no digits being 0). Magnitudes are capped at 2^31. Returns -1
+ * when the bytes end before both.
+ */
+static int pnm_size(const uint8_t *const p, const size_t n, int64_t dim[2])
+{
+    size_t i = 2;
+    for (int k = 0; k < 2; k++) {
+        for (;;) {
+            while (i < n && (p[i] == ' ' || (p[i] >= '\t' && p[i] <= '\r')))
+                i++;
+            if (i < n && p[i] == '#') {
+                while (i < n && p[i] != '\n')
+                    i++;
+                continue;
+            }
+            break;
+        }
+        if (i >= n)
+            return -1;
+        const size_t start = i;
+        while (i < n && p[i] != ' ' && !(p[i] >= '\t' && p[i] <= '\r'))
+            i++;
+        if (i == n)
+            return -1; /* the token may go on past what was read */
+        size_t j = start;
+        const int neg = p[j] == '-';
+        j += p[j] == '-' || p[j] == '+';
+        int64_t v = 0;
+        for (; j < i && p[j] >= '0' && p[j] <= '9'; j++)
+            v = v < (INT64_C(1) << 31) ? v * 10 + (p[j] - '0') : v;
+        dim[k] = neg ? -v : v;
+    }
+    return 0;
+}
+
+/*
+ * libvips' PNM loader takes a width or height out of its range as 1 (with
+ * a GLib warning on stderr), and one past 2^31 as whatever atoi() makes of
+ * it, so a header claiming 99999999x99999999 would pass as a 1x1 picture.
+ * The header's own numbers decide, before libvips reads it (which also
+ * keeps a header cut short from reaching it). Returns 0 when they are fine.
+ */
+static int check_pnm(const Src *const s, const GvTileSpec *const spec, char *const reason,
+                     const size_t len)
+{
+    /* Real headers take a few dozen bytes; comments may make them longer. */
+    uint8_t head[4096];
+    const uint8_t *p = s->data;
+    size_t n = s->len < sizeof(head) ? s->len : sizeof(head);
+    if (s->kind == SRC_FILE) {
+        const int fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
+            return 0;
+        const ssize_t got = pread(fd, head, sizeof(head), 0);
+        close(fd);
+        p = head;
+        n = got > 0 ? (size_t)got : 0;
+    }
+    int64_t dim[2];
+    if (pnm_size(p, n, dim) < 0) {
+        if (n < sizeof(head))
+            set_reason(reason, len, "truncated");
+        else
+            set_reason(reason, len, "PNM header longer than %zu bytes", sizeof(head));
+        return GV_ERR_DECODE;
+    }
+    if (dim[0] <= 0 || dim[1] <= 0)
+        set_reason(reason, len, "%" PRId64 "x%" PRId64 " has no pixels", dim[0], dim[1]);
+    else if (dim[0] > VIPS_MAX_COORD || dim[1] > VIPS_MAX_COORD)
+        set_reason(reason, len, "%" PRId64 "x%" PRId64 " is over %d pixels a side", dim[0],
+                   dim[1], VIPS_MAX_COORD);
+    else if (spec->max_pixels && (uint64_t)(dim[0] * dim[1]) > spec->max_pixels)
+        set_reason(reason, len, "%" PRId64 "x%" PRId64 " is over the %" PRIu64 "-pixel limit",
+                   dim[0], dim[1], spec->max_pixels);
+    else
+        return 0;
+    return GV_ERR_DECODE;
+}
+
 /* Opens the header and applies the pixel limit; returns the header image. */
 static int open_checked(const Src *const s, const GvTileSpec *const spec, VipsImage **const out,
                         const char **const loader, char *const reason, const size_t len)
@@ -406,6 +489,9 @@ static int open_checked(const Src *const s, const GvTileSpec *const spec, VipsIm
     }
     if (loader)
         *loader = name;
+    int ret;
+    if (vips_isprefix("VipsForeignLoadPpm", name) && (ret = check_pnm(s, spec, reason, len)) < 0)
+        return ret;
     VipsImage *const hdr = open_image(s, 1);
     if (!hdr)
         return vips_fail(reason, len, "truncated or corrupt");
@@ -1184,7 +1270,8 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     uint8_t *const rgb = malloc((size_t)w * h * 3);
     char *const tmp = temp_name(path);
     VipsImage *img = NULL, *typed = NULL;
-    VipsTarget *target = NULL;
+    void *png = NULL;
+    size_t png_size = 0;
     int fd = -1, created = 0;
     if (!rgb || !tmp) {
         ret = -ENOMEM;
@@ -1215,13 +1302,22 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
      * percent of size. */
     if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR)) ||
         vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL) ||
-        !(target = vips_target_new_to_descriptor(fd)) ||
-        vips_pngsave_target(typed, target, "compression", 1, NULL)) {
+        vips_pngsave_buffer(typed, &png, &png_size, "compression", 1, NULL)) {
         vips_fail(reason, reason_len, "cannot write PNG");
         goto end;
     }
-    g_object_unref(target);
-    target = NULL;
+    /* Written here rather than through a vips target, whose error
+     * ("write error") loses the cause: a full disk must say so. */
+    for (size_t done = 0; done < png_size;) {
+        const ssize_t n = write(fd, (const uint8_t *)png + done, png_size - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            errno_reason(reason, reason_len, "cannot write PNG", n < 0 ? errno : EIO);
+            goto end;
+        }
+        done += (size_t)n;
+    }
     const int fdc = fd;
     fd = -1;
     /* Where writes are deferred (NFS, quotas), close reports the failure. */
@@ -1235,8 +1331,7 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     }
     ret = 0;
 end:
-    if (target)
-        g_object_unref(target);
+    g_free(png);
     if (fd >= 0)
         close(fd);
     if (ret < 0 && created)

@@ -530,6 +530,27 @@ static void clear_line(Cli *cli)
     }
 }
 
+/*
+ * Messages name files, and a file name may hold any byte but '/' and NUL:
+ * a newline in it would forge a line of its own ("gridvid: error: ..."),
+ * an escape sequence would drive the terminal. Control bytes are written
+ * as \xNN; UTF-8 passes as it is. One line per call, whole, even when
+ * threads log at once.
+ */
+static void print_message(const char *prefix, const char *msg)
+{
+    flockfile(stderr);
+    fputs(prefix, stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            putc_unlocked(*p, stderr);
+    }
+    putc_unlocked('\n', stderr);
+    funlockfile(stderr);
+}
+
 static void on_log(void *opaque, const GvLogLevel level, const char *msg)
 {
     Cli *const cli = opaque;
@@ -537,17 +558,17 @@ static void on_log(void *opaque, const GvLogLevel level, const char *msg)
     switch (level) {
     case GV_LOG_ERROR:
         cli->errors_logged++;
-        fprintf(stderr, "gridvid: error: %s\n", msg);
+        print_message("gridvid: error: ", msg);
         break;
     case GV_LOG_WARNING:
-        fprintf(stderr, "gridvid: warning: %s\n", msg);
+        print_message("gridvid: warning: ", msg);
         break;
     case GV_LOG_INFO:
-        fprintf(stderr, "gridvid: %s\n", msg);
+        print_message("gridvid: ", msg);
         break;
     case GV_LOG_DEBUG:
     default:
-        fprintf(stderr, "gridvid: debug: %s\n", msg);
+        print_message("gridvid: debug: ", msg);
         break;
     }
 }
