@@ -245,6 +245,16 @@ typedef struct Render {
     const GvCompositorOps *ops;
     void *comp;
     int gpu_failed;       /* the GPU failed once: later attempts stay on the CPU */
+    /* The GPU compositor is opened on a thread of its own while the tiles
+     * decode and, with USE_GPU auto or true, while the CPU renders the
+     * first frames: a Vulkan device takes 0.3 to 2 s to open. */
+    pthread_t gpu_thread;
+    int gpu_thread_started;
+    int gpu_pending;      /* an open was started and its result not yet taken */
+    atomic_int gpu_open_done;
+    int gpu_open_ret;
+    void *gpu_comp;
+    GvCompositorConfig gpu_cfg;
 
     /* encoder side */
     Pool pool;
@@ -396,11 +406,12 @@ static int write_png_frame(Render *r, const PoolPic *pp, int64_t idx)
 {
     char path[PATH_MAX + 32], reason[256];
     snprintf(path, sizeof(path), "%s/frame_%06lld.png", r->png_dir, (long long)idx);
-    if (gv_picture_write_png(&pp->pic, path, reason, sizeof(reason)) < 0) {
+    const int ret = gv_picture_write_png(&pp->pic, path, reason, sizeof(reason));
+    if (ret < 0 && ret != -ENOMEM) {
         gv_log(r->log, GV_LOG_ERROR, "%s: %s", path, reason);
         return GV_ERR_IO;
     }
-    return 0;
+    return ret;
 }
 
 static void *encoder_main(void *arg)
@@ -457,41 +468,155 @@ static void *encoder_main(void *arg)
 
 /* ---- compositor choice and fallback ---- */
 
-static int open_compositor(Render *r, int allow_gpu)
+static void compositor_config(const Render *r, GvCompositorConfig *cfg)
 {
-    GvCompositorConfig cfg = {
+    *cfg = (GvCompositorConfig){
         .layout = &r->layout,
         .threads = r->threads,
         .gpu_device = r->s->gpu_device,
         .gpu_memory_bytes = (int64_t)r->s->gpu_memory_mib << 20,
-        .fail_at_frame = env_int("GV_TEST_GPU_FAIL_AT", -1),
+        .fail_at_frame = -1,
         .log = r->log,
     };
-    memcpy(cfg.bg_yuv, r->bg_yuv, 3);
-    const GvGpuMode mode = r->s->gpu;
-    if (allow_gpu && mode != GV_GPU_FALSE) {
-        int ret = GV_ERR_GPU;
-        if (gv_compositor_vulkan) {
-            ret = gv_compositor_vulkan->open(&r->comp, &cfg);
-            if (ret == 0) {
-                r->ops = gv_compositor_vulkan;
-                return 0;
-            }
-        } else {
-            gv_log(r->log, GV_LOG_INFO, "built without Vulkan");
-        }
-        if (mode == GV_GPU_REQUIRE) {
-            gv_log(r->log, GV_LOG_ERROR, "no usable GPU (USE_GPU=require; --verbose says why)");
-            return GV_ERR_GPU;
-        }
-        gv_log(r->log, mode == GV_GPU_TRUE ? GV_LOG_WARNING : GV_LOG_INFO,
-               "no usable GPU: compositing on the CPU");
+    memcpy(cfg->bg_yuv, r->bg_yuv, 3);
+}
+
+static void *gpu_open_main(void *arg)
+{
+    Render *const r = arg;
+    /* test-only: a device slow to open, so that the CPU starts the video */
+    const int delay_ms = env_int("GV_TEST_GPU_OPEN_DELAY_MS", 0);
+    if (delay_ms > 0)
+        nanosleep(&(struct timespec){ delay_ms / 1000, (long)(delay_ms % 1000) * 1000000 }, NULL);
+    r->gpu_open_ret = gv_compositor_vulkan->open(&r->gpu_comp, &r->gpu_cfg);
+    atomic_store(&r->gpu_open_done, 1);
+    return NULL;
+}
+
+/* Starts opening the GPU compositor, where USE_GPU allows one. */
+static void gpu_open_start(Render *r)
+{
+    if (r->gpu_failed || r->s->gpu == GV_GPU_FALSE)
+        return;
+    r->gpu_pending = 1;
+    r->gpu_comp = NULL;
+    atomic_store(&r->gpu_open_done, 0);
+    if (!gv_compositor_vulkan) {
+        gv_log(r->log, GV_LOG_INFO, "built without Vulkan");
+        r->gpu_open_ret = GV_ERR_GPU;
+        atomic_store(&r->gpu_open_done, 1);
+        return;
     }
-    cfg.fail_at_frame = -1;
+    compositor_config(r, &r->gpu_cfg);
+    /* test-only: a GPU that fails at this frame */
+    r->gpu_cfg.fail_at_frame = env_int("GV_TEST_GPU_FAIL_AT", -1);
+    if (pthread_create(&r->gpu_thread, NULL, gpu_open_main, r) != 0) {
+        r->gpu_open_ret = -EAGAIN;
+        atomic_store(&r->gpu_open_done, 1);
+        return;
+    }
+    r->gpu_thread_started = 1;
+}
+
+/* Waits for the open started by gpu_open_start(); returns its result. */
+static int gpu_open_join(Render *r)
+{
+    if (r->gpu_thread_started) {
+        pthread_join(r->gpu_thread, NULL);
+        r->gpu_thread_started = 0;
+    }
+    r->gpu_pending = 0;
+    return r->gpu_open_ret;
+}
+
+/* Closes a GPU compositor that was opened but never used. */
+static void gpu_open_discard(Render *r)
+{
+    gpu_open_join(r);
+    if (r->gpu_comp)
+        gv_compositor_vulkan->close(&r->gpu_comp);
+}
+
+/* No GPU works: an error with USE_GPU=require, else said once. */
+static int no_gpu(const Render *r)
+{
+    const GvGpuMode mode = r->s->gpu;
+    if (mode == GV_GPU_REQUIRE) {
+        gv_log(r->log, GV_LOG_ERROR, "no usable GPU (USE_GPU=require; --verbose says why)");
+        return GV_ERR_GPU;
+    }
+    gv_log(r->log, mode == GV_GPU_TRUE ? GV_LOG_WARNING : GV_LOG_INFO,
+           "no usable GPU: compositing on the CPU");
+    return 0;
+}
+
+static int open_cpu(Render *r)
+{
+    GvCompositorConfig cfg;
+    compositor_config(r, &cfg);
     const int ret = gv_compositor_cpu.open(&r->comp, &cfg);
     if (ret == 0)
         r->ops = &gv_compositor_cpu;
     return ret;
+}
+
+/*
+ * The compositor for the first frame. USE_GPU=require (and the test
+ * switch that makes the GPU fail at a given frame) waits for the GPU;
+ * auto and true start on the CPU unless the GPU is ready already, and
+ * gpu_adopt() moves to it when it is.
+ */
+static int open_compositor(Render *r)
+{
+    if (!r->gpu_pending)
+        return open_cpu(r);
+    const int wait = r->s->gpu == GV_GPU_REQUIRE || r->gpu_cfg.fail_at_frame >= 0 ||
+                     env_int("GV_TEST_GPU_WAIT", 0);
+    if (wait || atomic_load(&r->gpu_open_done)) {
+        if (gpu_open_join(r) == 0) {
+            r->ops = gv_compositor_vulkan;
+            r->comp = r->gpu_comp;
+            r->gpu_comp = NULL;
+            return 0;
+        }
+        const int ret = no_gpu(r);
+        return ret < 0 ? ret : open_cpu(r);
+    }
+    return open_cpu(r);
+}
+
+/*
+ * Between frames, with none in flight: moves from the CPU to the GPU once
+ * the GPU has opened, giving it the tiles live now. Frames are the same
+ * on both (tests/test_checkasm.c), so the video does not show the seam.
+ */
+static int gpu_adopt(Render *r, int added_upto, int64_t frame)
+{
+    if (gpu_open_join(r) < 0)
+        return no_gpu(r);
+    void *const cpu = r->comp;
+    const GvCompositorOps *const cpu_ops = r->ops;
+    r->ops = gv_compositor_vulkan;
+    r->comp = r->gpu_comp;
+    r->gpu_comp = NULL;
+    gv_log(r->log, GV_LOG_INFO, "GPU ready: compositing on it from frame %lld", (long long)frame);
+    for (int i = 0; i < added_upto; i++) {
+        const int k = r->by_first[i];
+        if (r->state[k] == TILE_READY) {
+            const int ret = r->ops->tile_add(r->comp, k, r->tiles[k]);
+            if (ret < 0) {
+                /* keep the CPU compositor, which has every tile already */
+                gv_log(r->log, GV_LOG_WARNING, "GPU compositing failed: continuing on the CPU");
+                r->ops->close(&r->comp);
+                r->gpu_failed = 1;
+                r->ops = cpu_ops;
+                r->comp = cpu;
+                return 0;
+            }
+        }
+    }
+    cpu_ops->close((void **)&cpu);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -503,15 +628,14 @@ typedef struct InFlight {
 
 /* Switches to the CPU after a GPU failure: re-adds the live tiles and
  * re-renders the frames that were in flight. */
-static int gpu_fallback(Render *r, int added_upto, InFlight *fl, int fl_head, int fl_len,
-                        int depth)
+static int gpu_fallback(Render *r, int added_upto, InFlight *fl, int fl_head, int fl_len)
 {
     /* The backend logged the Vulkan error at info level (--verbose): a
      * GPU failure is one warning, since the video is still complete. */
     gv_log(r->log, GV_LOG_WARNING, "GPU compositing failed: continuing on the CPU");
     r->ops->close(&r->comp);
     r->gpu_failed = 1;
-    int ret = open_compositor(r, 0);
+    int ret = open_cpu(r);
     if (ret < 0)
         return ret;
     for (int i = 0; i < added_upto; i++) {
@@ -520,7 +644,7 @@ static int gpu_fallback(Render *r, int added_upto, InFlight *fl, int fl_head, in
             return ret;
     }
     for (int i = 0; i < fl_len; i++) {
-        const InFlight *const f = &fl[(fl_head + i) % depth];
+        const InFlight *const f = &fl[(fl_head + i) % GV_MAX_DEPTH];
         if ((ret = r->ops->submit(r->comp, f->frame, &f->pp->pic)) < 0 ||
             (ret = r->ops->wait(r->comp)) < 0)
             return ret;
@@ -701,6 +825,24 @@ static void remove_frames(const char *dir, int64_t upto)
 }
 
 
+/*
+ * The finished video reaches the disk before it takes the output's name:
+ * after a power failure the name must not stand for an empty or partial
+ * file. File systems without fsync (EINVAL) have nothing to flush.
+ */
+static int sync_file(const char *tmp, const char *output, const GvLog *log)
+{
+    const int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    int ret = 0;
+    if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL && errno != EROFS))
+        ret = -errno;
+    if (fd >= 0)
+        close(fd);
+    if (ret < 0)
+        gv_log(log, GV_LOG_ERROR, "writing %s: %s", output, strerror(-ret));
+    return ret < 0 ? GV_ERR_IO : 0;
+}
+
 static int render_video(Render *r, GvSummary *summary, double t0)
 {
     const GvSettings *const s = r->s;
@@ -734,6 +876,7 @@ static int render_video(Render *r, GvSummary *summary, double t0)
             ret = -EAGAIN;
             goto end;
         }
+        gpu_open_start(r);
     }
 
     GvEncodeParams ep = {
@@ -764,9 +907,8 @@ static int render_video(Render *r, GvSummary *summary, double t0)
         snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(r->enc));
         goto end;
     }
-    if ((ret = open_compositor(r, !r->gpu_failed)) < 0)
+    if ((ret = open_compositor(r)) < 0)
         goto end;
-    const int depth = r->ops->depth > 0 ? r->ops->depth : 1;
 
     if (!s->stream) {
         const char *const dir = s->temp_dir ? s->temp_dir : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -786,11 +928,12 @@ static int render_video(Render *r, GvSummary *summary, double t0)
     /* Two queued frames keep the encoder fed (the compositor is ahead of
      * it) without holding more pictures than that. */
     r->q_cap = 2;
-    if ((ret = pool_init(&r->pool, s->width, s->height, depth + r->q_cap + 64)) < 0)
+    if ((ret = pool_init(&r->pool, s->width, s->height, GV_MAX_DEPTH + r->q_cap + 64)) < 0)
         goto end;
     r->queue = calloc((size_t)r->q_cap, sizeof(*r->queue));
     r->queue_idx = calloc((size_t)r->q_cap, sizeof(*r->queue_idx));
-    fl = calloc((size_t)depth, sizeof(*fl));
+    /* a ring of the most any backend keeps in flight: the backend may change */
+    fl = calloc(GV_MAX_DEPTH, sizeof(*fl));
     if (!r->queue || !r->queue_idx || !fl) {
         ret = -ENOMEM;
         goto end;
@@ -821,6 +964,10 @@ static int render_video(Render *r, GvSummary *summary, double t0)
             goto end;
         }
         report_progress(r, GV_PHASE_RENDER, t0, &last_report);
+        if (r->gpu_pending && fl_len == 0 && atomic_load(&r->gpu_open_done) &&
+            (ret = gpu_adopt(r, next_add, i)) < 0)
+            goto end;
+        const int depth = r->ops->depth > 0 ? r->ops->depth : 1;
         /* With frames in flight and a tile still decoding, finish the oldest
          * frame first: that releases tiles, so the workers can go on. */
         const int blocked = fl_len > 0 && next_add < r->n_shown &&
@@ -843,7 +990,7 @@ static int render_video(Render *r, GvSummary *summary, double t0)
                 next_add++;
                 ret = r->ops->tile_add(r->comp, k, t);
                 if (ret < 0 && r->ops != &gv_compositor_cpu)
-                    ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
+                    ret = gpu_fallback(r, next_add, fl, fl_head, fl_len);
                 if (ret < 0)
                     goto end;
             }
@@ -852,13 +999,13 @@ static int render_video(Render *r, GvSummary *summary, double t0)
                 ret = atomic_load(r->cancel) ? GV_ERR_CANCELLED : -ENOMEM;
                 goto end;
             }
-            InFlight *const f = &fl[(fl_head + fl_len) % depth];
+            InFlight *const f = &fl[(fl_head + fl_len) % GV_MAX_DEPTH];
             f->frame = i;
             f->pp = pp;
             fl_len++;
             ret = r->ops->submit(r->comp, i, &pp->pic);
             if (ret < 0 && r->ops != &gv_compositor_cpu)
-                ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
+                ret = gpu_fallback(r, next_add, fl, fl_head, fl_len);
             if (ret < 0)
                 goto end;
             i++;
@@ -868,12 +1015,12 @@ static int render_video(Render *r, GvSummary *summary, double t0)
         /* the oldest frame is done: hand it on and release its tiles */
         ret = r->ops->wait(r->comp);
         if (ret < 0 && r->ops != &gv_compositor_cpu) {
-            ret = gpu_fallback(r, next_add, fl, fl_head, fl_len, depth);
+            ret = gpu_fallback(r, next_add, fl, fl_head, fl_len);
         }
         if (ret < 0)
             goto end;
         const InFlight done = fl[fl_head];
-        fl_head = (fl_head + 1) % depth;
+        fl_head = (fl_head + 1) % GV_MAX_DEPTH;
         fl_len--;
         while (next_remove < r->n_shown && r->last[r->by_last[next_remove]] <= done.frame) {
             const int k = r->by_last[next_remove++];
@@ -883,6 +1030,9 @@ static int render_video(Render *r, GvSummary *summary, double t0)
         if ((ret = queue_push(r, done.pp, done.frame)) < 0)
             goto end;
     }
+    /* a GPU that was not ready before the last frame: still say if there is none */
+    if (r->gpu_pending && gpu_open_join(r) < 0 && (ret = no_gpu(r)) < 0)
+        goto end;
     queue_end(r);
     pthread_join(r->enc_thread, NULL);
     r->enc_started = 0;
@@ -905,6 +1055,8 @@ static int render_video(Render *r, GvSummary *summary, double t0)
         ret = GV_ERR_CANCELLED;
         goto end;
     }
+    if ((ret = sync_file(tmp, s->output, r->log)) < 0)
+        goto end;
     if (rename(tmp, s->output) != 0) {
         ret = -errno;
         gv_log(r->log, GV_LOG_ERROR, "cannot move the video to %s: %s", s->output, strerror(-ret));
@@ -938,6 +1090,7 @@ end:
     gv_encoder_close(&r->enc);
     if (r->comp)
         r->ops->close(&r->comp);
+    gpu_open_discard(r);
     free(fl);
     free(r->queue);
     free(r->queue_idx);
@@ -1025,10 +1178,11 @@ static int render_preview(Render *r, GvSummary *summary)
     if ((ret = gv_cpu_render(l, r->bg_yuv, (const GvTile *const *)r->tiles, offs, &pp->pic, 0,
                              s->height)) < 0)
         goto end;
-    char reason[256];
-    if (gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason)) < 0) {
-        gv_log(r->log, GV_LOG_ERROR, "%s: %s", s->preview, reason);
-        ret = GV_ERR_IO;
+    char reason[256] = "";
+    if ((ret = gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason))) < 0) {
+        /* out of memory is not an I/O error, and leaves no reason text */
+        if (ret != -ENOMEM)
+            gv_log(r->log, GV_LOG_ERROR, "%s: %s", s->preview, reason);
         goto end;
     }
     summary->frames = 1;
@@ -1070,9 +1224,12 @@ static void render_free(Render *r)
 static int find_images(const GvSettings *s, const GvLog *log, atomic_int *cancel,
                        const GvTileSpec *spec, int threads, GvFileList *files, int *skipped)
 {
-    int ret = gv_scan(s->inputs, s->n_inputs, s->recursive, s->order, s->shuffle_seed, log, files);
+    int ret = gv_scan(s->inputs, s->n_inputs, s->recursive, s->order, s->shuffle_seed, cancel,
+                      log, files);
     if (ret < 0)
         return ret == -ENOENT ? GV_ERR_BAD_INPUT : ret;
+    /* dangling links and unreadable folders were warned about: skipped too */
+    *skipped += files->skipped;
     Probe p = { files->paths, files->n, spec, NULL, NULL, 0, cancel };
     p.reasons = calloc((size_t)files->n + 1, sizeof(*p.reasons));
     p.ok = calloc((size_t)files->n + 1, sizeof(*p.ok));

@@ -40,6 +40,8 @@ typedef struct Scan {
     size_t n_seen, cap_seen;
     int input;
     int recursive;
+    int skipped;
+    atomic_int *cancel;
 } Scan;
 
 /* ------------------------------------------------------------------ */
@@ -252,6 +254,11 @@ static int list_dir(Scan *sc, const char *dir, const int depth)
     if (ret < 0)
         return ret;
     for (size_t i = 0; i < n && ret >= 0; i++) {
+        /* a huge tree must not hold up an interrupt until it is listed */
+        if (sc->cancel && atomic_load(sc->cancel)) {
+            ret = GV_ERR_CANCELLED;
+            break;
+        }
         char *const path = join(dir, names[i]);
         if (!path) {
             ret = -ENOMEM;
@@ -266,6 +273,7 @@ static int list_dir(Scan *sc, const char *dir, const int depth)
             const int dangling = err == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
             gv_log(sc->log, GV_LOG_WARNING, "%s: %s", path,
                    dangling ? "dangling symbolic link" : strerror(err));
+            sc->skipped++;
             free(path);
             continue;
         }
@@ -274,11 +282,14 @@ static int list_dir(Scan *sc, const char *dir, const int depth)
                 if (depth >= MAX_DEPTH) {
                     gv_log(sc->log, GV_LOG_WARNING, "%s: deeper than %d levels, not listed", path,
                            MAX_DEPTH);
+                    sc->skipped++;
                 } else if ((ret = seen_add(sc, &st)) > 0) {
                     ret = list_dir(sc, path, depth + 1);
                     /* An unreadable subdirectory is one bad input, not the end. */
-                    if (ret < 0 && ret != -ENOMEM && ret != -E2BIG)
+                    if (ret < 0 && ret != -ENOMEM && ret != -E2BIG && ret != GV_ERR_CANCELLED) {
+                        sc->skipped++;
                         ret = 0;
+                    }
                 } else if (ret == 0) {
                     gv_log(sc->log, GV_LOG_DEBUG, "%s: already listed (symbolic link loop?)", path);
                 }
@@ -375,12 +386,14 @@ static void shuffle(Entry *e, const size_t n, const uint64_t seed)
 /* ------------------------------------------------------------------ */
 
 int gv_scan(const char *const *inputs, const int n_inputs, const int recursive,
-            const GvOrder order, const uint64_t seed, const GvLog *log, GvFileList *out)
+            const GvOrder order, const uint64_t seed, atomic_int *const cancel, const GvLog *log,
+            GvFileList *out)
 {
-    Scan sc = { .log = log, .recursive = recursive };
+    Scan sc = { .log = log, .recursive = recursive, .cancel = cancel };
     int ret = 0;
     out->paths = NULL;
     out->n = 0;
+    out->skipped = 0;
 
     /* A mistyped path fails at once, before a long listing of the others. */
     for (int i = 0; i < n_inputs; i++) {
@@ -424,6 +437,7 @@ int gv_scan(const char *const *inputs, const int n_inputs, const int recursive,
     for (size_t k = 0; k < sc.n; k++)
         out->paths[k] = sc.e[k].path;
     out->n = (int)sc.n;
+    out->skipped = sc.skipped;
     free(sc.e);
     free(sc.seen);
     return 0;

@@ -2,6 +2,7 @@
 #ifndef GV_SCAN_H
 #define GV_SCAN_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "gridvid/gridvid.h"
@@ -10,6 +11,7 @@
 typedef struct GvFileList {
     char **paths;
     int n;
+    int skipped; /* entries warned about and left out (dangling links, unreadable folders) */
 } GvFileList;
 
 /* Natural order: runs of digits compare as numbers, the rest byte by byte,
@@ -20,10 +22,11 @@ int gv_natural_cmp(const char *a, const char *b);
  * Lists inputs (directories: their regular files, skipping names that start
  * with '.', descending when recursive, never following a symlink loop),
  * then orders them. A missing input is an error (-ENOENT, logged).
+ * cancel (may be NULL) is polled between entries: GV_ERR_CANCELLED.
  * Returns 0 or a negative code; out is empty on failure.
  */
 int gv_scan(const char *const *inputs, int n_inputs, int recursive, GvOrder order,
-            uint64_t seed, const GvLog *log, GvFileList *out);
+            uint64_t seed, atomic_int *cancel, const GvLog *log, GvFileList *out);
 
 void gv_file_list_free(GvFileList *l);
 

@@ -147,7 +147,7 @@ int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
 
 /* ---------------------------------------------------------------- */
 
-static int verbose, strict;
+static int verbose;
 static char dir[256], in_dir[300], out_dir[300], seq_dir[300], out_mp4[340], out_png[340];
 
 static void log_cb(void *opaque, GvLogLevel level, const char *msg)
@@ -314,7 +314,7 @@ static void scenario(const Scenario sc)
     printf("%s: %ld allocations in a run that succeeds, %d images used\n", scenario_name[sc],
            total, ref.images_used);
 
-    long n, dropped = 0;
+    long n;
     for (n = 1;; n++) {
         clear_out_dir();
         GvSummary sum;
@@ -352,20 +352,12 @@ static void scenario(const Scenario sc)
                 CHECK_INT(left, 0);
             }
         }
-        /*
-         * An allocation failure is not bad input: it must not drop an
-         * image. The pipeline (src/pipeline.c, tile_worker and
-         * preview_worker) still records a tile's -ENOMEM as a failed
-         * image and renders again without it: counted and reported here,
-         * and a failure with GV_ALLOCFAIL_STRICT=1, until that is fixed.
-         */
+        /* An allocation failure is not bad input: it must fail the run,
+         * never drop an image and succeed without it. */
         if (ret == 0 && sum.images_used != ref.images_used) {
-            dropped++;
-            if (strict)
-                CHECK_INT(sum.images_used, ref.images_used);
-            if (verbose || strict)
-                fprintf(stderr, "%s: allocation %ld failed: success with %d images, not %d\n",
-                        scenario_name[sc], n, sum.images_used, ref.images_used);
+            fprintf(stderr, "%s: allocation %ld failed: success with %d images, not %d\n",
+                    scenario_name[sc], n, sum.images_used, ref.images_used);
+            CHECK_INT(sum.images_used, ref.images_used);
         }
         if (__lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check()) {
             fprintf(stderr, "%s: allocation %ld failed: leak above\n", scenario_name[sc], n);
@@ -373,9 +365,6 @@ static void scenario(const Scenario sc)
         }
     }
     printf("%s: %ld allocation sites failed in turn\n", scenario_name[sc], n - 1);
-    if (dropped)
-        printf("%s: KNOWN ISSUE: %ld of them ended in success without an image "
-               "(out of memory taken for bad input)\n", scenario_name[sc], dropped);
     CHECK(n - 1 >= total / 2);
 }
 
@@ -384,7 +373,6 @@ int main(void)
     /* GV_ALLOCFAIL_VERBOSE=1: each failed call site and the result;
      * addr2line -e test_allocfail 0x... names the line. */
     verbose = getenv("GV_ALLOCFAIL_VERBOSE") && atoi(getenv("GV_ALLOCFAIL_VERBOSE"));
-    strict = getenv("GV_ALLOCFAIL_STRICT") && atoi(getenv("GV_ALLOCFAIL_STRICT"));
     snprintf(dir, sizeof(dir), "/tmp/gv-allocfail-XXXXXX");
     if (!mkdtemp(dir))
         return 1;

@@ -126,7 +126,7 @@ g mix -o mix.mp4 "${R[@]}"
 check "mixed folder renders (exit 0)" [ $rc -eq 0 ]
 check "mixed folder: 5 frames" [ "$(frames mix.mp4)" = 5 ]
 check "mixed folder: the 4 good images are used" [ "$(json images)" = 4 ]
-check "mixed folder: the 10 bad files are counted as skipped" [ "$(json skipped)" = 10 ]
+check "mixed folder: the 10 bad files and the dangling link are counted as skipped" [ "$(json skipped)" = 11 ]
 for f in "${bad[@]}"; do
   check "$f: exactly one warning 'path: reason'" [ "$(warnings_for "mix/$f")" = 1 ]
 done

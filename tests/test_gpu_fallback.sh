@@ -54,5 +54,28 @@ check "failure mid-run: one warning" [ "$(sed_warnings err.txt)" -eq 1 ]
 check "failure mid-run: says so" grep -q "GPU compositing failed" err.txt
 check "failure mid-run: frames equal the CPU's" cmp -s cpu.md5 <(frames mid.mp4)
 
+# auto: the CPU renders the first frames while the GPU opens (made slow
+# here), then the GPU takes over between two frames, and the video shows
+# no seam
+long=(--demo --size 320x240 --tile-height 80 --fps 30 --duration 30 --crf 0 --motion-blur 2
+      --direction alternate --gap 6 --background '#203040')
+"$GRIDVID" "${long[@]}" --quiet --gpu false -o cpu30.mp4
+frames cpu30.mp4 > cpu30.md5
+GV_TEST_GPU_OPEN_DELAY_MS=300 "$GRIDVID" "${long[@]}" --gpu auto --gpu-device "$DEVICE" \
+  --verbose -o late.mp4 2> err.txt; rc=$?
+n=$(sed -n 's/.*GPU ready: compositing on it from frame \([0-9]*\).*/\1/p' err.txt)
+check "late GPU: exit 0" [ $rc -eq 0 ]
+check "late GPU: the CPU rendered frames 0 to $n first" [ "${n:-0}" -gt 0 -a "${n:-0}" -lt 900 ]
+check "late GPU: no warning" [ "$(sed_warnings err.txt)" -eq 0 ]
+check "late GPU: the summary names the GPU" grep -q "compositor $DEVICE" err.txt
+check "late GPU: frames equal the CPU's" cmp -s cpu30.md5 <(frames late.mp4)
+
+# true with a GPU that fails to open after the video has started: one
+# warning, the CPU goes on
+"$GRIDVID" "${long[@]}" --gpu true --gpu-device no-such-gpu -o late-none.mp4 2> err.txt; rc=$?
+check "late failure: exit 0" [ $rc -eq 0 ]
+check "late failure: one warning" [ "$(sed_warnings err.txt)" -eq 1 ]
+check "late failure: frames equal the CPU's" cmp -s cpu30.md5 <(frames late-none.mp4)
+
 echo "test_gpu_fallback: $checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -1,5 +1,6 @@
 /* Inputs to the ordered file list: natural order, directories, dot-files,
- * a directory named like an image, recursion through a symlink loop. */
+ * a directory named like an image, recursion through a symlink loop,
+ * dangling links counted as skipped, cancellation. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ int main(void)
 
     const char *inputs[] = { dir };
     GvFileList l;
-    CHECK_INT(gv_scan(inputs, 1, 0, GV_ORDER_NAME, 0, NULL, &l), 0);
+    CHECK_INT(gv_scan(inputs, 1, 0, GV_ORDER_NAME, 0, NULL, NULL, &l), 0);
     CHECK_INT(l.n, 3);
     if (l.n == 3) {
         CHECK(!strcmp(base(l.paths[0]), "img1.png"));
@@ -63,7 +64,7 @@ int main(void)
     gv_file_list_free(&l);
 
     /* recursive: the loop is followed once at most; deep3 is listed once */
-    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_NAME, 0, NULL, &l), 0);
+    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_NAME, 0, NULL, NULL, &l), 0);
     int deep = 0;
     for (int i = 0; i < l.n; i++)
         deep += !strcmp(base(l.paths[i]), "deep3.jpg");
@@ -76,12 +77,12 @@ int main(void)
     snprintf(a, sizeof(a), "%s/img10.jpg", dir);
     snprintf(b, sizeof(b), "%s/img2.jpg", dir);
     const char *given[] = { a, b };
-    CHECK_INT(gv_scan(given, 2, 0, GV_ORDER_GIVEN, 0, NULL, &l), 0);
+    CHECK_INT(gv_scan(given, 2, 0, GV_ORDER_GIVEN, 0, NULL, NULL, &l), 0);
     CHECK(l.n == 2 && !strcmp(base(l.paths[0]), "img10.jpg"));
     gv_file_list_free(&l);
     GvFileList s1, s2;
-    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_SHUFFLE, 42, NULL, &s1), 0);
-    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_SHUFFLE, 42, NULL, &s2), 0);
+    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_SHUFFLE, 42, NULL, NULL, &s1), 0);
+    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_SHUFFLE, 42, NULL, NULL, &s2), 0);
     int same = s1.n == s2.n;
     for (int i = 0; same && i < s1.n; i++)
         same = !strcmp(s1.paths[i], s2.paths[i]);
@@ -89,9 +90,24 @@ int main(void)
     gv_file_list_free(&s1);
     gv_file_list_free(&s2);
 
+    /* a dangling link is left out and counted as skipped */
+    char dangling[160];
+    snprintf(dangling, sizeof(dangling), "%s/gone.jpg", dir);
+    CHECK(symlink("/nonexistent/gridvid.jpg", dangling) == 0);
+    CHECK_INT(gv_scan(inputs, 1, 0, GV_ORDER_NAME, 0, NULL, NULL, &l), 0);
+    CHECK_INT(l.n, 3);
+    CHECK_INT(l.skipped, 1);
+    gv_file_list_free(&l);
+    unlink(dangling);
+
+    /* a cancel already set stops the listing: nothing is returned */
+    atomic_int cancel = 1;
+    CHECK_INT(gv_scan(inputs, 1, 1, GV_ORDER_NAME, 0, &cancel, NULL, &l), GV_ERR_CANCELLED);
+    CHECK_INT(l.n, 0);
+
     /* a missing input is an error */
     const char *missing[] = { "/nonexistent/gridvid" };
-    CHECK_INT(gv_scan(missing, 1, 0, GV_ORDER_NAME, 0, NULL, &l), -ENOENT);
+    CHECK_INT(gv_scan(missing, 1, 0, GV_ORDER_NAME, 0, NULL, NULL, &l), -ENOENT);
 
     unlink(loop);
     char p[200];

@@ -750,15 +750,16 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
     if (s->preview)
         snprintf(what, sizeof(what), "frame at %g s", s->preview_at);
     else
-        snprintf(what, sizeof(what), "%" PRId64 " frames", sum->frames);
+        snprintf(what, sizeof(what), "%" PRId64 " frame%s", sum->frames, sum->frames == 1 ? "" : "s");
     char size[32];
     const double bytes = (double)sum->output_bytes;
     if (bytes >= 1e6)
         snprintf(size, sizeof(size), "%.1f MB", bytes / 1e6);
     else
         snprintf(size, sizeof(size), "%.1f kB", bytes / 1e3);
-    fprintf(stderr, "gridvid: wrote %s (%s): %s from %d images (%d skipped) in %.1f s", out, size,
-            what, sum->images_used, sum->images_skipped, sum->seconds);
+    fprintf(stderr, "gridvid: wrote %s (%s): %s from %d image%s (%d skipped) in %.1f s", out, size,
+            what, sum->images_used, sum->images_used == 1 ? "" : "s", sum->images_skipped,
+            sum->seconds);
     if (!s->preview && sum->encoder[0])
         fprintf(stderr, ", encoder %.64s", sum->encoder);
     if (sum->compositor[0])
