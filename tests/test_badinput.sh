@@ -155,7 +155,7 @@ for f in "${bad[@]}"; do
   check "$f: skipped (exit 0)" [ $rc -eq 0 ]
   check "$f: one warning" [ "$(warnings_for "one/$f")" = 1 ]
   check "$f: the good image is used" [ "$(json images)" = 1 ]
-  check "$f: the good image is shown" near one.png 32 16 255 0 0 40
+  check "$f: the good image (red) is shown" near one.png 32 16 255 0 0 40
   rm -f one.png
   g one --preview one.png "${P[@]}" --strict
   check "$f: --strict exits 3" [ $rc -eq 3 ]
@@ -171,6 +171,24 @@ g cut-eoi.jpg --preview cut.png "${P[@]}"
 if [ $rc -eq 0 ]; then
   note "known gap: a JPEG cut short with its end marker put back is used (grey fill)"
 fi
+
+# --- formats refused for untrusted input: ImageMagick's (BMP here), vips'
+# own memory-mapped format, FITS. One warning each; the good image is used.
+for f in refused.bmp refused.v refused.fits; do
+  rm -rf one && mkdir one && cp mix/b1.png one/
+  if ! vips copy blue.v "one/$f" 2> /dev/null; then
+    note "this libvips cannot write ${f#*.}: not checked"
+    continue
+  fi
+  g one --preview one.png "${P[@]}"
+  check "$f: skipped (exit 0)" [ $rc -eq 0 ]
+  check "$f: one warning naming the reason" \
+    [ "$(grep -cF "one/$f: not a photo format gridvid reads" err.txt)" = 1 ]
+  check "$f: only the good image is used" [ "$(json images)" = 1 ]
+  check "$f: the good image (red) is shown" near one.png 32 16 255 0 0 40
+  rm -f one.png
+done
+
 g mix/a5-text.jpg -o only.mp4 "${R[@]}"
 check "no usable image: exit 3" [ $rc -eq 3 ]
 check "no usable image: a clear error" grep -q "no usable image" err.txt
