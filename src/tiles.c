@@ -427,7 +427,8 @@ static int has_bytes(const uint8_t *const hay, const size_t n, const char *const
 
 /*
  * The width and height a PNM header (P1 to P6, PF, Pf) states, read the
- * way libvips reads them: whitespace and '#' comments between tokens, each
+ * way libvips 8.14 reads them: whitespace and '#' comments between tokens
+ * (a comment right after another's line being the token), each
  * token taken as atoi() takes it (digits after an optional sign, the rest
  * ignored, no digits being 0). Magnitudes are capped at 2^31. Returns -1
  * when the bytes end before both.
@@ -442,6 +443,12 @@ static int pnm_size(const uint8_t *const p, const size_t n, int64_t dim[2])
             if (i < n && p[i] == '#') {
                 while (i < n && p[i] != '\n')
                     i++;
+                /* libvips takes a comment straight after the line of
+                 * another for the number itself ("#b" reads as 0) */
+                if (i + 1 < n && p[i + 1] == '#') {
+                    i++;
+                    break;
+                }
                 continue;
             }
             break;
