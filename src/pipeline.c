@@ -570,8 +570,7 @@ static int open_compositor(Render *r)
 {
     if (!r->gpu_pending)
         return open_cpu(r);
-    const int wait = r->s->gpu == GV_GPU_REQUIRE || r->gpu_cfg.fail_at_frame >= 0 ||
-                     env_int("GV_TEST_GPU_WAIT", 0);
+    const int wait = r->s->gpu == GV_GPU_REQUIRE || r->gpu_cfg.fail_at_frame >= 0;
     if (wait || atomic_load(&r->gpu_open_done)) {
         if (gpu_open_join(r) == 0) {
             r->ops = gv_compositor_vulkan;

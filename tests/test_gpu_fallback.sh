@@ -70,8 +70,8 @@ check "late GPU: no warning" [ "$(sed_warnings err.txt)" -eq 0 ]
 check "late GPU: the summary names the GPU" grep -q "compositor $DEVICE" err.txt
 check "late GPU: frames equal the CPU's" cmp -s cpu30.md5 <(frames late.mp4)
 
-# true with a GPU that fails to open after the video has started: one
-# warning, the CPU goes on
+# true with a GPU that fails to open on its own thread (found out before
+# or after the first frame): one warning, the CPU goes on
 "$GRIDVID" "${long[@]}" --gpu true --gpu-device no-such-gpu -o late-none.mp4 2> err.txt; rc=$?
 check "late failure: exit 0" [ $rc -eq 0 ]
 check "late failure: one warning" [ "$(sed_warnings err.txt)" -eq 1 ]
