@@ -76,7 +76,8 @@ cp -r imgs mixed && echo "text" > mixed/img0.jpg
 "$GRIDVID" mixed -o strict.mp4 --strict --size 64x48 2> err.txt; rc=$?
 check "--strict makes a bad file fatal (3)" [ $rc -eq 3 ]
 "$GRIDVID" mixed -o ok.mp4 --size 64x48 --duration 1 2> err.txt; rc=$?
-check "a bad file is skipped with a warning" [ $rc -eq 0 ] && grep -q "img0.jpg: " err.txt
+check "a bad file is skipped (exit 0)" [ $rc -eq 0 ]
+check "a bad file is named in a warning" grep -q "warning: .*img0.jpg: " err.txt
 "$GRIDVID" imgs -o missing-dir/x.mp4 --size 64x48 --duration 1 2> err.txt; rc=$?
 check "missing output directory exits 1" [ $rc -eq 1 ]
 "$GRIDVID" imgs -o plain.mp4 --size 64x48 --duration 1 --progress json > prog.txt; rc=$?
@@ -89,6 +90,7 @@ for sig in INT TERM; do
   "$GRIDVID" --demo -o keep.mp4 --duration 120 --quiet &
   pid=$!
   sleep 2
+  check "SIG$sig: the video is being written to a temporary file" [ -n "$(ls -A | grep gvtmp)" ]
   start=$(date +%s%N)
   kill -$sig $pid
   wait $pid; rc=$?

@@ -32,15 +32,21 @@
 static char dir[256];
 
 typedef struct Log {
-    int warnings, errors;
+    /* probes: warnings that a hardware encoder ENCODER=auto tried could
+     * not open ("h264_nvenc unavailable (...): using libx264"), which a
+     * machine with such an encoder in libavcodec but not in hardware (a
+     * CUDA GPU without NVENC) gives on every run */
+    int warnings, probes, errors;
     char last[512];
 } Log;
 
 static void log_cb(void *opaque, GvLogLevel level, const char *msg)
 {
     Log *const l = opaque;
-    if (level == GV_LOG_WARNING)
+    if (level == GV_LOG_WARNING) {
         l->warnings++;
+        l->probes += strstr(msg, " unavailable (") && strstr(msg, "): using ");
+    }
     if (level == GV_LOG_ERROR)
         l->errors++;
     if (level <= GV_LOG_WARNING)
@@ -110,7 +116,7 @@ static void test_combo(const Combo *c)
     demo_settings(&s, out, &log);
     s.codec = c->codec;
     CHECK_INT(run(&s, &sum), 0);
-    CHECK_INT(log.warnings, 0);
+    CHECK_INT(log.warnings - log.probes, 0);
     AvFile f;
     CHECK_INT(avcheck_decode(out, &f, NULL, NULL), 0);
     char tag[AV_FOURCC_MAX_STRING_SIZE];
@@ -291,7 +297,7 @@ static void test_lost_mid_stream(void)
     CHECK_INT(sent, LOST_AT + 1);
     for (int i = 0; i < LOST_FRAMES; i++)
         CHECK_INT(fs.released[i], i <= LOST_AT);
-    CHECK_INT(log.warnings, 1);
+    CHECK_INT(log.warnings - log.probes, 1);
     CHECK_INT(log.errors, 0);
     printf("lost: %s\n", log.last);
     unlink(out);
@@ -385,7 +391,7 @@ static void test_lost_end_to_end(void)
     unsetenv("GV_TEST_ENCODER_FAIL_AT");
     printf("GV_TEST_ENCODER_FAIL_AT=10: encoded by %s; %d warning(s): %s\n", sum.encoder,
            log.warnings, log.last);
-    CHECK_INT(log.warnings, 1);
+    CHECK_INT(log.warnings - log.probes, 1);
     CHECK(strstr(log.last, "failed at frame 10") != NULL);
     CHECK_INT(sum.frames, FPS);
     CHECK_INT(avcheck_decode(out, &f, same_frame, &planes), 0);
