@@ -428,6 +428,7 @@ static void test_dry_run_matches_render(void)
     s.fps_num = 10;
     s.duration = 1;
     s.direction = GV_DIRECTION_ALTERNATE;
+    s.crf = 0;
     s.plan = collect_line;
     s.plan_opaque = &dry;
     s.dry_run = 1;
@@ -441,6 +442,17 @@ static void test_dry_run_matches_render(void)
     CHECK(strstr(dry.text, "inputs: 12 images used, 0 skipped") != NULL);
     CHECK(strstr(dry.text, "row 1: y 80, 4 images, period 320 px, travel 320.0 px, 320.0 px/s, right") != NULL);
     CHECK(strstr(dry.text, "encoder: libx264") != NULL);
+    /* and the video shows that layout: row 1 starts at y 80 and holds
+     * images 1 4 7 10 (column-major), one period across the frame */
+    Video v;
+    CHECK_INT(decode_video("/tmp/gv_test_dry.mp4", &v), 0);
+    CHECK_INT(v.frames, 10);
+    CHECK_COLOUR(&v, 0, 40, 78, palette[0]);
+    CHECK_COLOUR(&v, 0, 40, 81, palette[1]);
+    CHECK_COLOUR(&v, 0, 120, 120, palette[4]);
+    CHECK_COLOUR(&v, 0, 200, 120, palette[7]);
+    CHECK_COLOUR(&v, 0, 280, 120, palette[10]);
+    free_video(&v);
     printf("%s", dry.text);
     unlink("/tmp/gv_test_dry.mp4");
 }
