@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gridvid/gridvid.h"
 #include "layout.h"
@@ -1164,7 +1165,11 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         snprintf(t, sizeof(t), "expected seconds from 0 to ANIMATION_DURATION (%g)", s->duration);
         return bad_real(err, errlen, "PREVIEW_AT", s->preview_at, t);
     }
-    if (s->preview && !*s->preview)
-        return bad_value(err, errlen, "PREVIEW", "", "expected a PNG file path");
+    if (s->preview) {
+        /* the preview is PNG: a name saying otherwise would mislead */
+        const size_t n = strlen(s->preview);
+        if (n < 5 || strcasecmp(s->preview + n - 4, ".png") != 0)
+            return bad_value(err, errlen, "PREVIEW", s->preview, "expected a file name ending in .png");
+    }
     return 0;
 }

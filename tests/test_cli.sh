@@ -61,6 +61,10 @@ check "bad easing exits 2" [ $rc -eq 2 ]
 check "bad easing lists what is accepted" grep -q "ease-in-out" err.txt
 "$GRIDVID" imgs -o bad.mp4 --no-such-flag 2> /dev/null; rc=$?
 check "unknown flag exits 2" [ $rc -eq 2 ]
+"$GRIDVID" imgs --preview frame.jpg 2> err.txt; rc=$?
+check "a preview not named .png exits 2" [ $rc -eq 2 ]
+check "a preview not named .png: the key and value are named" grep -q "PREVIEW: 'frame.jpg'" err.txt
+check "a preview not named .png: nothing written" [ ! -e frame.jpg ]
 "$GRIDVID" 2> /dev/null; rc=$?
 check "no input exits 2" [ $rc -eq 2 ]
 check "nothing was written by bad settings" [ ! -e bad.mp4 ]
