@@ -4,13 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
-  build-essential meson ninja-build pkg-config
-  libvips-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
-  libvulkan-dev glslc mesa-vulkan-drivers
-  ffmpeg libvips-tools
-  clang
-)
+# shellcheck disable=SC2207
+packages=($(grep -v '^#' scripts/packages))
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -78,6 +78,27 @@ void gv_layout_free(GvLayout *l)
     l->n_lanes = 0;
 }
 
+GvLayoutParams gv_layout_params(const GvSettings *const s, const int n_images)
+{
+    return (GvLayoutParams){
+        .width = s->width,
+        .height = s->height,
+        .kind = s->layout,
+        .tile_w = gv_tile_width(s->tile_height, s->aspect_w, s->aspect_h),
+        .tile_h = s->tile_height,
+        .gap = s->gap,
+        .lanes = s->rows,
+        .n_images = n_images,
+        .direction = s->direction,
+        .easing = s->easing,
+        .speed = s->speed,
+        .duration = s->duration,
+        .fps_num = s->fps_num,
+        .fps_den = s->fps_den,
+        .motion_blur = s->motion_blur,
+    };
+}
+
 int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
 {
     memset(l, 0, sizeof(*l));

@@ -73,6 +73,10 @@ double gv_ease(GvEasing e, double p);
 /* Progress of motion-blur sample j of n in frame i of F. */
 double gv_sample_progress(int64_t i, int64_t frames, int j, int n);
 
+/* The layout parameters of settings s for n_images usable images: the one
+ * place that maps SPEC.md's keys onto the layout. */
+GvLayoutParams gv_layout_params(const GvSettings *s, int n_images);
+
 /*
  * Builds the layout. Returns 0, -EINVAL for impossible parameters or
  * -ENOMEM. gv_layout_free() releases it (also after a failed init).

@@ -1324,23 +1324,7 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         pthread_cond_init(&r.q_cond, NULL);
         gv_rgb_to_yuv(s->background[0], s->background[1], s->background[2], &r.bg_yuv[0],
                       &r.bg_yuv[1], &r.bg_yuv[2]);
-        const GvLayoutParams lp = {
-            .width = s->width,
-            .height = s->height,
-            .kind = s->layout,
-            .tile_w = spec.w,
-            .tile_h = spec.h,
-            .gap = s->gap,
-            .lanes = s->rows,
-            .n_images = n,
-            .direction = s->direction,
-            .easing = s->easing,
-            .speed = s->speed,
-            .duration = s->duration,
-            .fps_num = s->fps_num,
-            .fps_den = s->fps_den,
-            .motion_blur = s->motion_blur,
-        };
+        const GvLayoutParams lp = gv_layout_params(s, n);
         r.gpu_failed = gpu_failed;
         r.skipped = skipped;
         r.tiles = calloc((size_t)n, sizeof(*r.tiles));

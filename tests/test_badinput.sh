@@ -16,16 +16,7 @@ work=$(mktemp -d)
 chmod 755 "$work"
 trap 'chmod -R u+rwx "$work" 2> /dev/null; rm -rf "$work"' EXIT
 cd "$work"
-fails=0
-checks=0
-check() { # description, command...
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    echo "FAIL: $what" >&2
-    fails=$((fails + 1))
-  fi
-}
+. "$GV_SOURCE_DIR/tests/check.sh"
 note() { echo "test_badinput: $*"; }
 unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO IMAGE_HEIGHT ANIMATION_DURATION \
   ASPECT_RATIO_W ASPECT_RATIO_H STRICT MAX_PIXELS USE_GPU BACKGROUND RECURSIVE

@@ -7,16 +7,7 @@ GRIDVID=${GRIDVID:-$GV_BUILD_DIR/gridvid}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fails=0
-checks=0
-check() { # description, command...
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    echo "FAIL: $what" >&2
-    fails=$((fails + 1))
-  fi
-}
+. "$GV_SOURCE_DIR/tests/check.sh"
 
 mkdir imgs
 for i in 1 2 3 4 5 6; do

@@ -18,16 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-fails=0
-checks=0
-check() { # description, command...
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    echo "FAIL: $what" >&2
-    fails=$((fails + 1))
-  fi
-}
+. "$GV_SOURCE_DIR/tests/check.sh"
 note() { echo "test_faults: $*"; }
 unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO IMAGE_HEIGHT ANIMATION_DURATION \
   STREAM_PROCESSING TEMP_DIR USE_GPU

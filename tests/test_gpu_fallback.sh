@@ -9,13 +9,7 @@ DEVICE=${GV_TEST_GPU_DEVICE:-llvmpipe}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fails=0
-checks=0
-check() {
-  local what=$1; shift
-  checks=$((checks + 1))
-  if ! "$@"; then echo "FAIL: $what" >&2; fails=$((fails + 1)); fi
-}
+. "$GV_SOURCE_DIR/tests/check.sh"
 loud=(--demo --size 320x240 --tile-height 80 --fps 30 --duration 1 --crf 0 --motion-blur 2
       --direction alternate --gap 6 --background '#203040')
 common=("${loud[@]}" --quiet)

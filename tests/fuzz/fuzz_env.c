@@ -27,23 +27,7 @@ static void count_image(void *opaque, const int k)
  * its geometry and timing must hold for every value validate lets by. */
 static void check_layout(const GvSettings *s, const int n_images)
 {
-    const GvLayoutParams lp = {
-        .width = s->width,
-        .height = s->height,
-        .kind = s->layout,
-        .tile_w = gv_tile_width(s->tile_height, s->aspect_w, s->aspect_h),
-        .tile_h = s->tile_height,
-        .gap = s->gap,
-        .lanes = s->rows,
-        .n_images = n_images,
-        .direction = s->direction,
-        .easing = s->easing,
-        .speed = s->speed,
-        .duration = s->duration,
-        .fps_num = s->fps_num,
-        .fps_den = s->fps_den,
-        .motion_blur = s->motion_blur,
-    };
+    const GvLayoutParams lp = gv_layout_params(s, n_images);
     GvLayout l;
     const int r = gv_layout_init(&l, &lp);
     if (r == 0) {
