@@ -14,6 +14,8 @@
  */
 #include "encode.h"
 
+#include "cputime.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -1350,7 +1352,7 @@ static int init_pool(GvEncoder *const e)
     return e->pool ? 0 : -ENOMEM;
 }
 
-int gv_encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
+static int encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
 {
     char err[512];
     Choice ch;
@@ -1421,6 +1423,18 @@ end:
     } else {
         *out = e;
     }
+    return ret;
+}
+
+int gv_encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
+{
+    /* The encoder's threads start in avcodec_open2 and take the name of
+     * the thread that starts them: their CPU time can then be told apart
+     * from gridvid's own (cputime.h). */
+    char old[16];
+    gv_thread_name_set(old, GV_ENCODER_THREAD);
+    const int ret = encoder_open(out, p);
+    gv_thread_name_restore(old);
     return ret;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "color.h"
+#include "cputime.h"
 #include "encode.h"
 #include "layout.h"
 #include "render/compositor.h"
@@ -28,6 +29,14 @@ static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -55,6 +64,12 @@ static int env_int(const char *name, int def)
     return v && *v ? atoi(v) : def;
 }
 
+static double env_double(const char *name, double def)
+{
+    const char *const v = getenv(name);
+    return v && *v ? atof(v) : def;
+}
+
 /* ---------------------------------------------------------------- */
 /* Probing inputs in parallel                                        */
 
@@ -64,6 +79,7 @@ typedef struct Probe {
     const GvTileSpec *spec;
     char (*reasons)[256];
     int *ok;
+    int *gpu_candidate;
     atomic_int next;
     atomic_int *cancel;
 } Probe;
@@ -75,7 +91,8 @@ static void *probe_main(void *arg)
         const int i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n || atomic_load(p->cancel))
             break;
-        p->ok[i] = gv_tile_probe(p->paths[i], p->spec, p->reasons[i], sizeof(p->reasons[i])) == 0;
+        p->ok[i] = gv_tile_probe(p->paths[i], p->spec, p->reasons[i], sizeof(p->reasons[i]),
+                                 &p->gpu_candidate[i]) == 0;
     }
     return NULL;
 }
@@ -255,6 +272,14 @@ typedef struct Render {
     int gpu_open_ret;
     void *gpu_comp;
     GvCompositorConfig gpu_cfg;
+    /* The GPU tile scaler, opened on a thread of its own where some image
+     * is one it may take; the workers use it once it is there. */
+    int gpu_candidates;
+    pthread_t scaler_thread;
+    int scaler_thread_started;
+    GvScaler *_Atomic scaler;
+    atomic_int scaler_open_done;
+    int wait_scaler; /* test-only: tiles wait for the scaler to open */
 
     /* encoder side */
     Pool pool;
@@ -267,6 +292,8 @@ typedef struct Render {
     pthread_mutex_t q_lock;
     pthread_cond_t q_cond;
     atomic_int enc_error;
+    double enc_thread_cpu; /* the encoder thread's CPU seconds, when it ends */
+    double cpu0;           /* the process's CPU seconds when the run began */
     atomic_llong frames_done;
     int first_reported;
     int skipped; /* inputs skipped as bad, for progress */
@@ -277,7 +304,11 @@ static int load_tile(Render *r, int k, GvTile **out, char *reason, size_t len)
 {
     if (!r->paths)
         return gv_tile_demo(k, r->n, &r->spec, out);
-    return gv_tile_load(r->paths[k], &r->spec, out, reason, len);
+    GvTileSpec spec = r->spec;
+    while (r->wait_scaler && r->scaler_thread_started && !atomic_load(&r->scaler_open_done))
+        nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+    spec.scaler = atomic_load(&r->scaler);
+    return gv_tile_load(r->paths[k], &spec, out, reason, len);
 }
 
 /* Called with r->lock held. Bad input voids the attempt (the layout
@@ -454,6 +485,7 @@ static void *encoder_main(void *arg)
         }
         atomic_fetch_add(&r->frames_done, 1);
     }
+    r->enc_thread_cpu = thread_cpu_s();
     /* return anything left (cancel) to the pool */
     pthread_mutex_lock(&r->q_lock);
     while (r->q_len > 0) {
@@ -493,11 +525,49 @@ static void *gpu_open_main(void *arg)
     return NULL;
 }
 
-/* Starts opening the GPU compositor, where USE_GPU allows one. */
+/* The share of GPU_MEMORY_LIMIT the tile scaler may hold (and as much
+ * pinned host memory): two slots, each up to about 40 MP at the default. */
+#define SCALER_MEMORY_SHARE 4
+
+static void *scaler_open_main(void *arg)
+{
+    Render *const r = arg;
+    GvScaler *sc = NULL;
+    const GvScalerConfig cfg = {
+        .filter = r->s->gpu_device,
+        .memory_bytes = ((int64_t)r->s->gpu_memory_mib << 20) / SCALER_MEMORY_SHARE,
+        /* test-only: scale on a software device too; fail the n-th image */
+        .software = env_int("GV_TEST_GPU_SCALE_SOFTWARE", 0),
+        .fail_at = env_int("GV_TEST_GPU_SCALE_FAIL_AT", 0),
+        .log = r->log,
+    };
+    if (gv_scaler_open(&sc, &cfg) == 0) {
+        gv_log(r->log, GV_LOG_INFO, "GPU tile scaling ready");
+        atomic_store(&r->scaler, sc);
+    }
+    atomic_store(&r->scaler_open_done, 1);
+    return NULL;
+}
+
+static void scaler_close(Render *r)
+{
+    if (r->scaler_thread_started) {
+        pthread_join(r->scaler_thread, NULL);
+        r->scaler_thread_started = 0;
+    }
+    GvScaler *sc = atomic_exchange(&r->scaler, NULL);
+    gv_scaler_close(&sc);
+}
+
+/* Starts opening the GPU compositor, where USE_GPU allows one, and the
+ * tile scaler, where some image is one it may take. */
 static void gpu_open_start(Render *r)
 {
     if (r->gpu_failed || r->s->gpu == GV_GPU_FALSE)
         return;
+    if (r->gpu_candidates > 0 && r->spec.gpu_min_ratio > 0 && gv_compositor_vulkan &&
+        pthread_create(&r->scaler_thread, NULL, scaler_open_main, r) == 0)
+        r->scaler_thread_started = 1;
     r->gpu_pending = 1;
     r->gpu_comp = NULL;
     atomic_store(&r->gpu_open_done, 0);
@@ -508,6 +578,8 @@ static void gpu_open_start(Render *r)
         return;
     }
     compositor_config(r, &r->gpu_cfg);
+    if (r->scaler_thread_started)
+        r->gpu_cfg.gpu_memory_bytes -= r->gpu_cfg.gpu_memory_bytes / SCALER_MEMORY_SHARE;
     /* test-only: a GPU that fails at this frame */
     r->gpu_cfg.fail_at_frame = env_int("GV_TEST_GPU_FAIL_AT", -1);
     if (pthread_create(&r->gpu_thread, NULL, gpu_open_main, r) != 0) {
@@ -649,6 +721,25 @@ static int gpu_fallback(Render *r, int added_upto, InFlight *fl, int fl_head, in
             return ret;
     }
     return 0;
+}
+
+/*
+ * The run's CPU time and the encoder's part: its own thread, the flush
+ * on this one, and the threads it started (named GV_ENCODER_THREAD, alive
+ * until the encoder closes). The rest is gridvid's own: probing, decoding,
+ * compositing, copying frames, the GPU driver.
+ */
+static void cpu_summary(const Render *r, GvSummary *summary, double flush_cpu)
+{
+    summary->cpu_s = gv_cpu_process_s() - r->cpu0;
+    const double threads = gv_cpu_threads_s(GV_ENCODER_THREAD);
+    summary->encoder_cpu_s = threads < 0 ? -1 : r->enc_thread_cpu + flush_cpu + threads;
+    if (threads >= 0 && summary->encoder_cpu_s > 0)
+        gv_log(r->log, GV_LOG_INFO,
+               "CPU time %.2f s: the encoder %.2f s, gridvid's own %.2f s (%.1f%% of the "
+               "encoder's)",
+               summary->cpu_s, summary->encoder_cpu_s, summary->cpu_s - summary->encoder_cpu_s,
+               100.0 * (summary->cpu_s - summary->encoder_cpu_s) / summary->encoder_cpu_s);
 }
 
 static void report_progress(Render *r, GvPhase phase, double t0, double *last_report)
@@ -858,9 +949,12 @@ static int render_video(Render *r, GvSummary *summary, double t0)
     else if ((ret = make_temp(s->output, tmp, sizeof(tmp), r->log)) < 0)
         goto end;
 
-    /* Tiles start decoding first: opening the encoder and the GPU takes
-     * a while, and the first frame waits for its tiles anyway. */
+    /* Tiles start decoding, and the GPU opening on its threads, before
+     * the encoder opens: each takes a while, and the first frame waits
+     * for its tiles anyway. */
     if (!s->dry_run) {
+        r->wait_scaler = env_int("GV_TEST_GPU_SCALE_WAIT", 0);
+        gpu_open_start(r);
         r->workers = calloc((size_t)r->threads, sizeof(*r->workers));
         if (!r->workers) {
             ret = -ENOMEM;
@@ -875,7 +969,6 @@ static int render_video(Render *r, GvSummary *summary, double t0)
             ret = -EAGAIN;
             goto end;
         }
-        gpu_open_start(r);
     }
 
     GvEncodeParams ep = {
@@ -1044,8 +1137,10 @@ static int render_video(Render *r, GvSummary *summary, double t0)
         goto end;
     }
     report_progress(r, GV_PHASE_FINISH, t0, &last_report);
+    const double flush0 = thread_cpu_s();
     if ((ret = gv_encoder_finish(r->enc)) < 0)
         goto end;
+    cpu_summary(r, summary, thread_cpu_s() - flush0);
     snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(r->enc));
     snprintf(summary->compositor, sizeof(summary->compositor), "%s",
              r->ops->device_name ? r->ops->device_name(r->comp) : r->ops->name);
@@ -1075,6 +1170,8 @@ end:
     free(r->workers);
     r->workers = NULL;
     r->n_workers = 0;
+    summary->tiles_gpu_scaled = gv_scaler_count(atomic_load(&r->scaler));
+    scaler_close(r);
     if (r->enc_started) {
         pthread_mutex_lock(&r->q_lock);
         if (!r->enc_error)
@@ -1221,7 +1318,8 @@ static void render_free(Render *r)
 
 /* Lists and probes the inputs; fills the usable paths in order. */
 static int find_images(const GvSettings *s, const GvLog *log, atomic_int *cancel,
-                       const GvTileSpec *spec, int threads, GvFileList *files, int *skipped)
+                       const GvTileSpec *spec, int threads, GvFileList *files, int *skipped,
+                       int *gpu_candidates)
 {
     int ret = gv_scan(s->inputs, s->n_inputs, s->recursive, s->order, s->shuffle_seed, cancel,
                       log, files);
@@ -1229,10 +1327,11 @@ static int find_images(const GvSettings *s, const GvLog *log, atomic_int *cancel
         return ret == -ENOENT ? GV_ERR_BAD_INPUT : ret;
     /* dangling links and unreadable folders were warned about: skipped too */
     *skipped += files->skipped;
-    Probe p = { files->paths, files->n, spec, NULL, NULL, 0, cancel };
+    Probe p = { .paths = files->paths, .n = files->n, .spec = spec, .cancel = cancel };
     p.reasons = calloc((size_t)files->n + 1, sizeof(*p.reasons));
     p.ok = calloc((size_t)files->n + 1, sizeof(*p.ok));
-    if (!p.reasons || !p.ok) {
+    p.gpu_candidate = calloc((size_t)files->n + 1, sizeof(*p.gpu_candidate));
+    if (!p.reasons || !p.ok || !p.gpu_candidate) {
         ret = -ENOMEM;
         goto end;
     }
@@ -1245,6 +1344,7 @@ static int find_images(const GvSettings *s, const GvLog *log, atomic_int *cancel
     for (int i = 0; i < files->n; i++) {
         if (p.ok[i]) {
             files->paths[kept++] = files->paths[i];
+            *gpu_candidates += p.gpu_candidate[i];
             continue;
         }
         if (s->strict) {
@@ -1263,12 +1363,13 @@ static int find_images(const GvSettings *s, const GvLog *log, atomic_int *cancel
 end:
     free(p.reasons);
     free(p.ok);
+    free(p.gpu_candidate);
     return ret;
 }
 
 int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, GvSummary *summary)
 {
-    const double t0 = now_s();
+    const double t0 = now_s(), cpu0 = gv_cpu_process_s();
     GvFileList files = { NULL, 0 };
     int ret, skipped = 0;
     memset(summary, 0, sizeof(*summary));
@@ -1290,6 +1391,8 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         .h = s->tile_height,
         .crop = s->crop,
         .max_pixels = s->max_pixels,
+        /* test and benchmark switch: 0 turns GPU scaling off */
+        .gpu_min_ratio = env_double("GV_GPU_SCALE_MIN_RATIO", GV_GPU_SCALE_MIN_RATIO),
     };
     memcpy(spec.background, s->background, 3);
 
@@ -1297,11 +1400,12 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
         const GvProgress p = { .phase = GV_PHASE_SCAN };
         s->progress(s->progress_opaque, &p);
     }
-    int n, software_encoder = 0, gpu_failed = 0;
+    int n, software_encoder = 0, gpu_failed = 0, gpu_candidates = 0;
     if (s->demo) {
         n = DEMO_IMAGES;
     } else {
-        if ((ret = find_images(s, log, cancel, &spec, threads, &files, &skipped)) < 0)
+        if ((ret = find_images(s, log, cancel, &spec, threads, &files, &skipped,
+                               &gpu_candidates)) < 0)
             goto end;
         n = files.n;
     }
@@ -1312,9 +1416,11 @@ int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel, G
             ret = GV_ERR_BAD_INPUT;
             goto end;
         }
-        Render r = { .s = s, .log = log, .cancel = cancel, .spec = spec, .threads = threads };
+        Render r = { .s = s, .log = log, .cancel = cancel, .spec = spec, .threads = threads,
+                     .cpu0 = cpu0 };
         r.batch = s->batch > 0 ? s->batch : 2 * threads;
         r.software_encoder = software_encoder;
+        r.gpu_candidates = gpu_candidates;
         r.paths = s->demo ? NULL : files.paths;
         r.n = n;
         atomic_init(&r.frames_done, 0);

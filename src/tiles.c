@@ -21,6 +21,7 @@
 #include <vips/vector.h>
 
 #include "color.h"
+#include "resample.h"
 
 /* ---------------------------------------------------------------- */
 /* Start-up                                                           */
@@ -552,8 +553,10 @@ static int spec_ok(const GvTileSpec *const spec)
 }
 
 int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *const reason,
-                  const size_t reason_len)
+                  const size_t reason_len, int *const gpu_candidate)
 {
+    if (gpu_candidate)
+        *gpu_candidate = 0;
     if (!path || !spec_ok(spec))
         return -EINVAL;
     int ret = gv_tiles_init();
@@ -569,6 +572,10 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
     VipsImage *hdr;
     if ((ret = open_checked(&s, spec, &hdr, &loader, reason, reason_len)) < 0)
         return ret;
+    const int jpeg = vips_isprefix("VipsForeignLoadJpeg", loader);
+    if (gpu_candidate)
+        *gpu_candidate = !jpeg && (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize >
+                                      (uint64_t)spec->w * (uint64_t)spec->h;
     g_object_unref(hdr);
 
     /*
@@ -577,7 +584,6 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
      * end in a marker (JPEG's EOI, PNG's IEND chunk), which some writers
      * follow with a little padding.
      */
-    const int jpeg = vips_isprefix("VipsForeignLoadJpeg", loader);
     const int png = vips_isprefix("VipsForeignLoadPng", loader);
     if ((jpeg && !has_bytes(tail, tail_len, "\xff\xd9", 2)) ||
         (png && !has_bytes(tail, tail_len, "IEND", 4))) {
@@ -587,118 +593,9 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
     return 0;
 }
 
-/* ---------------------------------------------------------------- */
-/* Resampling for what vips_thumbnail leaves off-size                 */
-
-static double lanczos3(const double x)
-{
-    if (x == 0.0)
-        return 1.0;
-    if (x <= -3.0 || x >= 3.0)
-        return 0.0;
-    const double px = M_PI * x;
-    return 3.0 * sin(px) * sin(px / 3.0) / (px * px);
-}
-
-/* Per output sample: the first input index and n weights summing to one. */
-typedef struct Filter {
-    int n;
-    int *first;
-    float *w;
-} Filter;
-
-static void filter_free(Filter *const f)
-{
-    free(f->first);
-    free(f->w);
-}
-
-static int filter_init(Filter *const f, const int in, const int out)
-{
-    const double scale = (double)in / out;
-    /* Downscaling widens the kernel so every input pixel contributes. */
-    const double support = 3.0 * (scale > 1.0 ? scale : 1.0);
-    const double step = scale > 1.0 ? 1.0 / scale : 1.0;
-    f->n = (int)ceil(2.0 * support) + 1;
-    f->first = NULL;
-    f->w = NULL;
-    if ((size_t)out > SIZE_MAX / sizeof(float) / (size_t)f->n)
-        return -ENOMEM;
-    f->first = malloc((size_t)out * sizeof(*f->first));
-    f->w = malloc((size_t)out * (size_t)f->n * sizeof(*f->w));
-    if (!f->first || !f->w) {
-        filter_free(f);
-        return -ENOMEM;
-    }
-    for (int i = 0; i < out; i++) {
-        const double centre = (i + 0.5) * scale - 0.5;
-        const int first = (int)floor(centre - support) + 1;
-        float *const w = f->w + (size_t)i * f->n;
-        double sum = 0.0;
-        for (int j = 0; j < f->n; j++)
-            sum += w[j] = (float)lanczos3((first + j - centre) * step);
-        /* Normalised so that a flat area keeps its exact value. */
-        for (int j = 0; j < f->n; j++)
-            w[j] = (float)(w[j] / sum);
-        f->first[i] = first;
-    }
-    return 0;
-}
-
 static int clampi(const int v, const int lo, const int hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* Lanczos-3 from sw x sh to dw x dh, 3 bytes a pixel, edges repeated. */
-static int resample(const uint8_t *const src, const int sw, const int sh, uint8_t *const dst,
-                    const int dw, const int dh)
-{
-    Filter fx = { 0 }, fy = { 0 };
-    float *tmp = NULL;
-    int ret;
-    if ((ret = filter_init(&fx, sw, dw)) < 0 || (ret = filter_init(&fy, sh, dh)) < 0)
-        goto end;
-    if ((size_t)dw > SIZE_MAX / sizeof(float) / 3 / (size_t)sh) {
-        ret = -ENOMEM;
-        goto end;
-    }
-    tmp = malloc((size_t)dw * (size_t)sh * 3 * sizeof(*tmp));
-    if (!tmp) {
-        ret = -ENOMEM;
-        goto end;
-    }
-    for (int y = 0; y < sh; y++) {
-        const uint8_t *const row = src + (size_t)y * sw * 3;
-        float *const o = tmp + (size_t)y * dw * 3;
-        for (int x = 0; x < dw; x++) {
-            const float *const w = fx.w + (size_t)x * fx.n;
-            float acc[3] = { 0.0f, 0.0f, 0.0f };
-            for (int j = 0; j < fx.n; j++) {
-                const uint8_t *const p = row + (size_t)clampi(fx.first[x] + j, 0, sw - 1) * 3;
-                acc[0] += w[j] * p[0];
-                acc[1] += w[j] * p[1];
-                acc[2] += w[j] * p[2];
-            }
-            memcpy(o + (size_t)x * 3, acc, sizeof(acc));
-        }
-    }
-    for (int y = 0; y < dh; y++) {
-        const float *const w = fy.w + (size_t)y * fy.n;
-        uint8_t *const o = dst + (size_t)y * dw * 3;
-        for (int x = 0; x < dw * 3; x++) {
-            float acc = 0.0f;
-            for (int j = 0; j < fy.n; j++)
-                acc += w[j] * tmp[(size_t)clampi(fy.first[y] + j, 0, sh - 1) * dw * 3 + x];
-            o[x] = (uint8_t)clampi((int)lrintf(acc), 0, 255);
-        }
-    }
-    ret = 0;
-end:
-    free(tmp);
-    filter_free(&fx);
-    filter_free(&fy);
-    return ret;
 }
 
 /* ---------------------------------------------------------------- */
@@ -821,8 +718,97 @@ enum {
     T_FLAT = T_CONV + 5,
     T_MEM = T_FLAT + 3,
     T_CROP,
+    T_ROT,
     N_TEMP
 };
+
+/*
+ * Whether the GPU scales this image: a scaler is open, the source cannot
+ * shrink while it decodes (everything but JPEG), the crop is a fixed
+ * window (attention and entropy look at the scaled image), and the image
+ * has at least GV_GPU_SCALE_MIN_RATIO times the tile's pixels. Sources
+ * that vips_thumbnail would colour-convert or narrow on the small image
+ * (an embedded profile, 16 bits) stay on the CPU unless they are decoded
+ * at full size anyway (alpha, WebP).
+ */
+static int gpu_scale_wanted(const GvTileSpec *const spec, const VipsImage *const hdr,
+                            const char *const loader, const int cmyk, const int decode_first,
+                            const int enlarge, const int iw, const int ih)
+{
+    if (!spec->scaler || cmyk || enlarge || vips_isprefix("VipsForeignLoadJpeg", loader))
+        return 0;
+    if (spec->crop == GV_CROP_ATTENTION || spec->crop == GV_CROP_ENTROPY)
+        return 0;
+    if (!decode_first && (vips_image_get_typeof((VipsImage *)hdr, VIPS_META_ICC_NAME) ||
+                          hdr->BandFmt != VIPS_FORMAT_UCHAR))
+        return 0;
+    return (double)iw * ih >= spec->gpu_min_ratio * (double)spec->w * spec->h;
+}
+
+/* The largest window of the tile's aspect ratio in an iw x ih image, rounded. */
+static void crop_window(const int iw, const int ih, const GvTileSpec *const spec, int *const cw,
+                        int *const ch)
+{
+    int w = iw, h = ih;
+    if ((int64_t)w * spec->h > (int64_t)h * spec->w)
+        w = (int)(((int64_t)h * spec->w * 2 + spec->h) / (2 * (int64_t)spec->h));
+    else
+        h = (int)(((int64_t)w * spec->h * 2 + spec->w) / (2 * (int64_t)spec->w));
+    *cw = clampi(w, 1, iw);
+    *ch = clampi(h, 1, ih);
+}
+
+/*
+ * The GPU path: decode at full size, turn upright, convert to 8-bit sRGB
+ * (alpha kept), cut the crop window, and let the scaler flatten and
+ * resample it. Should the scaler refuse, gv_resample() does the same on
+ * the CPU from the pixels already decoded.
+ */
+static int prepare_gpu(const Src *const s, const GvTileSpec *const spec, VipsImage **const t,
+                       GvTile **const out, char *const reason, const size_t len)
+{
+    VipsImage *img;
+    if (!(t[T_LOAD] = open_image(s, 1)) || vips_autorot(t[T_LOAD], &t[T_ROT], NULL) ||
+        to_srgb8(t[T_ROT], 1, &t[T_PRE], &img))
+        return vips_fail(reason, len, "truncated or corrupt");
+    int cw, ch;
+    crop_window(img->Xsize, img->Ysize, spec, &cw, &ch);
+    const VipsInteresting it =
+        pick_interesting(spec->crop, img->Xsize, img->Ysize, spec->w, spec->h);
+    if (vips_smartcrop(img, &t[T_CROP], cw, ch, "interesting", it, NULL))
+        return vips_fail(reason, len, "truncated or corrupt");
+    img = t[T_CROP];
+    const int bands = img->Bands;
+    size_t size;
+    uint8_t *const pixels = vips_image_write_to_memory(img, &size);
+    if (!pixels)
+        return vips_fail(reason, len, "truncated or corrupt");
+    int ret = 0;
+    uint8_t *rgb = NULL;
+    GvTile *tile = NULL;
+    if ((bands != 3 && bands != 4) || size != (size_t)cw * (size_t)ch * (size_t)bands) {
+        set_reason(reason, len, "unexpected pixel layout");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    if (!(rgb = malloc((size_t)spec->w * (size_t)spec->h * 3)) ||
+        !(tile = gv_tile_alloc(spec->w, spec->h))) {
+        ret = -ENOMEM;
+        goto end;
+    }
+    if (gv_scaler_run(spec->scaler, pixels, cw, ch, bands, spec->background, rgb, spec->w,
+                      spec->h) < 0 &&
+        (ret = gv_resample(pixels, cw, ch, bands, spec->background, rgb, spec->w, spec->h)) < 0)
+        goto end;
+    rgb_to_tile(rgb, tile);
+    *out = tile;
+    tile = NULL;
+end:
+    g_free(pixels);
+    free(rgb);
+    gv_tile_free(&tile);
+    return ret;
+}
 
 static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **const out,
                    char *const reason, const size_t len)
@@ -849,11 +835,16 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
     const int cmyk = hdr->Type == VIPS_INTERPRETATION_CMYK;
     const int decode_first = !cmyk && (vips_image_hasalpha(t[T_HDR]) ||
                                        vips_isprefix("VipsForeignLoadWebp", loader));
-    /* Scaling up is left to resample(): vips_resize enlarges with a
+    /* Scaling up is left to gv_resample(): vips_resize enlarges with a
      * bicubic, which is below the Lanczos-3 promised. */
     const int enlarge = iw < spec->w || ih < spec->h;
+    const int gpu = gpu_scale_wanted(spec, hdr, loader, cmyk, decode_first, enlarge, iw, ih);
     g_object_unref(t[T_HDR]);
     t[T_HDR] = NULL;
+    if (gpu) {
+        ret = prepare_gpu(s, spec, t, out, reason, len);
+        goto end;
+    }
 
     ThumbOpts o = {
         .w = spec->w,
@@ -914,14 +905,8 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
         goto end;
     }
     if (enlarge) {
-        /* The largest window of the tile's aspect ratio, rounded. */
-        int cw = img->Xsize, ch = img->Ysize;
-        if ((int64_t)cw * spec->h > (int64_t)ch * spec->w)
-            cw = (int)(((int64_t)ch * spec->w * 2 + spec->h) / (2 * (int64_t)spec->h));
-        else
-            ch = (int)(((int64_t)cw * spec->h * 2 + spec->w) / (2 * (int64_t)spec->w));
-        cw = clampi(cw, 1, img->Xsize);
-        ch = clampi(ch, 1, img->Ysize);
+        int cw, ch;
+        crop_window(img->Xsize, img->Ysize, spec, &cw, &ch);
         const VipsInteresting it =
             pick_interesting(spec->crop, img->Xsize, img->Ysize, spec->w, spec->h);
         if (!(t[T_MEM] = vips_image_copy_memory(img)) ||
@@ -956,7 +941,7 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
             ret = -ENOMEM;
             goto end;
         }
-        if ((ret = resample(pixels, sw, sh, sized, spec->w, spec->h)) < 0)
+        if ((ret = gv_resample(pixels, sw, sh, 3, NULL, sized, spec->w, spec->h)) < 0)
             goto end;
         rgb = sized;
     }

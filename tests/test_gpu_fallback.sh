@@ -71,5 +71,41 @@ check "late failure: exit 0" [ $rc -eq 0 ]
 check "late failure: one warning" [ "$(sed_warnings err.txt)" -eq 1 ]
 check "late failure: frames equal the CPU's" cmp -s cpu30.md5 <(frames late-none.mp4)
 
+# GPU tile scaling (tests/test_scaler.c checks its numbers): PNGs of flat
+# colours, opaque and translucent, scaled on the GPU give the frames of
+# the CPU's scaling, and the summary counts them. lavapipe is a software
+# device, which the scaler refuses unless a test switch allows it; the
+# other switch makes the tiles wait for the scaler to open.
+mkdir png
+for c in 3366cc:800x600 cc6633:1000x700 22aa44:900x900; do
+  ffmpeg -v error -f lavfi -i "color=c=0x${c%%:*}:s=${c##*:}" -frames:v 1 "png/${c%%:*}.png"
+done
+ffmpeg -v error -f lavfi -i "color=c=0xe0c01080:s=840x600,format=rgba" -frames:v 1 png/alpha.png
+scale=(png --size 320x240 --tile-height 80 --fps 30 --duration 1 --crf 0 --gap 4
+       --background '#102030' --progress json)
+"$GRIDVID" "${scale[@]}" --gpu false -o scale-cpu.mp4 > cpu.json 2> err.txt; rc=$?
+check "PNG tiles on the CPU: exit 0" [ $rc -eq 0 ]
+check "PNG tiles on the CPU: none scaled on the GPU" grep -q '"gpu_scaled":0' cpu.json
+export GV_TEST_GPU_SCALE_SOFTWARE=1 GV_TEST_GPU_SCALE_WAIT=1
+"$GRIDVID" "${scale[@]}" --gpu require --gpu-device "$DEVICE" -o scale-gpu.mp4 > gpu.json 2> err.txt
+rc=$?
+check "PNG tiles on the GPU: exit 0" [ $rc -eq 0 ]
+check "PNG tiles on the GPU: all 4 scaled there" grep -q '"gpu_scaled":4' gpu.json
+check "PNG tiles on the GPU: no warning" [ "$(sed_warnings err.txt)" -eq 0 ]
+check "PNG tiles on the GPU: frames equal the CPU's" cmp -s <(frames scale-cpu.mp4) <(frames scale-gpu.mp4)
+# a Vulkan failure in the scaler: that image and the rest on the CPU
+GV_TEST_GPU_SCALE_FAIL_AT=2 "$GRIDVID" "${scale[@]}" --gpu require --gpu-device "$DEVICE" \
+  --threads 1 -o scale-fail.mp4 > fail.json 2> err.txt; rc=$?
+check "scaler failure: exit 0" [ $rc -eq 0 ]
+check "scaler failure: one warning" [ "$(sed_warnings err.txt)" -eq 1 ]
+check "scaler failure: says so" grep -q "GPU tile scaling failed" err.txt
+check "scaler failure: only the first image scaled there" grep -q '"gpu_scaled":1' fail.json
+check "scaler failure: frames equal the CPU's" cmp -s <(frames scale-cpu.mp4) <(frames scale-fail.mp4)
+# without the switch, lavapipe scales nothing
+unset GV_TEST_GPU_SCALE_SOFTWARE
+"$GRIDVID" "${scale[@]}" --gpu require --gpu-device "$DEVICE" -o scale-sw.mp4 > sw.json 2> err.txt
+check "software device: no GPU scaling" grep -q '"gpu_scaled":0' sw.json
+unset GV_TEST_GPU_SCALE_WAIT
+
 echo "test_gpu_fallback: $checks checks, $fails failed"
 [ $fails -eq 0 ]

@@ -741,7 +741,12 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
         json_string(sum->encoder);
         printf(",\"compositor\":");
         json_string(sum->compositor);
-        printf("}\n");
+        printf(",\"gpu_scaled\":%d,\"cpu_s\":%.3f,\"encoder_cpu_s\":", sum->tiles_gpu_scaled,
+               sum->cpu_s);
+        if (sum->encoder_cpu_s < 0)
+            printf("null}\n");
+        else
+            printf("%.3f}\n", sum->encoder_cpu_s);
         fflush(stdout);
     }
     if (status)
@@ -764,6 +769,9 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
         fprintf(stderr, ", encoder %.64s", sum->encoder);
     if (sum->compositor[0])
         fprintf(stderr, ", compositor %.64s", sum->compositor);
+    if (sum->tiles_gpu_scaled > 0)
+        fprintf(stderr, ", %d image%s scaled on the GPU", sum->tiles_gpu_scaled,
+                sum->tiles_gpu_scaled == 1 ? "" : "s");
     fprintf(stderr, "\n");
 }
 

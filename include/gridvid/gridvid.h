@@ -257,7 +257,10 @@ typedef struct GvSummary {
     int64_t output_bytes;
     char encoder[64];       /* the encoder that produced the output */
     char compositor[64];    /* "cpu" or the GPU's name */
-    uint8_t reserved[64];
+    double cpu_s;           /* CPU time of the whole run, all threads */
+    double encoder_cpu_s;   /* of which the encoder's (its threads'); -1 where unknown */
+    int tiles_gpu_scaled;   /* images the GPU scaled (the CPU scaled the rest) */
+    uint8_t reserved[44];
 } GvSummary;
 
 /* Describes one settings key; see gv_setting_info(). Every string is

@@ -119,7 +119,7 @@ static void one(const uint8_t *data, const size_t size)
     if (ftruncate(memfd, 0) < 0 || pwrite(memfd, data, size, 0) != (ssize_t)size)
         abort();
     reason[0] = '\0';
-    ret = gv_tile_probe(memfd_path, &spec, reason, sizeof(reason));
+    ret = gv_tile_probe(memfd_path, &spec, reason, sizeof(reason), NULL);
     if (ret != 0 && (ret != GV_ERR_DECODE || !reason[0]))
         abort();
     if (ret == 0) {
