@@ -18,7 +18,7 @@
  * at least this many times the tile's pixels (docs/PERFORMANCE.md has the
  * measurement behind it).
  */
-#define GV_GPU_SCALE_MIN_RATIO 2.0
+#define GV_GPU_SCALE_MIN_RATIO 1.5
 
 typedef struct GvTileSpec {
     int w, h;               /* tile size */
