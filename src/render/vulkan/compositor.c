@@ -84,9 +84,7 @@ typedef struct Vc {
     int fail_at;
     Consts pc;
 
-    VkDescriptorSetLayout dsl;
-    VkPipelineLayout layout;
-    VkPipeline pipe;
+    GvVkPipeline pl;
     VkDescriptorPool dpool;
     VkCommandPool cpool;
 
@@ -238,12 +236,7 @@ static void vc_close(void **priv)
             vk->DestroyCommandPool(vk->dev, c->cpool, NULL);
         if (c->dpool)
             vk->DestroyDescriptorPool(vk->dev, c->dpool, NULL);
-        if (c->pipe)
-            vk->DestroyPipeline(vk->dev, c->pipe, NULL);
-        if (c->layout)
-            vk->DestroyPipelineLayout(vk->dev, c->layout, NULL);
-        if (c->dsl)
-            vk->DestroyDescriptorSetLayout(vk->dev, c->dsl, NULL);
+        gv_vk_pipeline_destroy(vk, &c->pl);
         gv_vk_buf_destroy(vk, &c->atlas);
         gv_vk_destroy(&c->vk);
     }
@@ -291,85 +284,10 @@ end:
     return ret;
 }
 
-static int create_pipeline(Vc *c)
-{
-    GvVk *const vk = c->vk;
-    int ret = 0;
-    VkShaderModule module = VK_NULL_HANDLE;
-
-    VkDescriptorSetLayoutBinding bindings[3];
-    for (uint32_t i = 0; i < 3; i++)
-        bindings[i] = (VkDescriptorSetLayoutBinding){
-            .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .descriptorCount = 1,
-            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-        };
-    const VkDescriptorSetLayoutCreateInfo dsl_info = {
-        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-        .bindingCount = 3,
-        .pBindings = bindings,
-    };
-    VK(vk->CreateDescriptorSetLayout(vk->dev, &dsl_info, NULL, &c->dsl));
-    const VkPushConstantRange range = {
-        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-        .size = sizeof(Consts),
-    };
-    const VkPipelineLayoutCreateInfo layout_info = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-        .setLayoutCount = 1,
-        .pSetLayouts = &c->dsl,
-        .pushConstantRangeCount = 1,
-        .pPushConstantRanges = &range,
-    };
-    VK(vk->CreatePipelineLayout(vk->dev, &layout_info, NULL, &c->layout));
-    const VkShaderModuleCreateInfo module_info = {
-        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-        .codeSize = sizeof(composite_spv),
-        .pCode = composite_spv,
-    };
-    VK(vk->CreateShaderModule(vk->dev, &module_info, NULL, &module));
-    const VkComputePipelineCreateInfo pipe_info = {
-        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-            .module = module,
-            .pName = "main",
-        },
-        .layout = c->layout,
-    };
-    VK(vk->CreateComputePipelines(vk->dev, VK_NULL_HANDLE, 1, &pipe_info, NULL, &c->pipe));
-error:
-    if (module)
-        vk->DestroyShaderModule(vk->dev, module, NULL);
-    return ret;
-}
-
-static const VkMemoryPropertyFlags host_prefs[] = {
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-    0,
-};
-
-/* read back through the CPU caches where the device offers that */
-static const VkMemoryPropertyFlags readback_prefs[] = {
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT |
-        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-    0,
-};
 
 static const VkMemoryPropertyFlags direct_atlas_prefs[] = {
     VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
-    0,
-};
-
-static const VkMemoryPropertyFlags device_prefs[] = {
     VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
     0,
 };
@@ -443,7 +361,7 @@ static int create_buffers(Vc *c, int64_t budget)
     const VkBufferUsageFlags atlas_usage =
         VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     if ((ret = gv_vk_buf_create(vk, &c->atlas, atlas_bytes, atlas_usage,
-                                unified ? direct_atlas_prefs : device_prefs)) < 0)
+                                unified ? direct_atlas_prefs : gv_vk_device_prefs)) < 0)
         return ret;
     c->direct = unified && c->atlas->map;
     if (unified && !c->direct) {
@@ -459,18 +377,18 @@ static int create_buffers(Vc *c, int64_t budget)
         if ((ret = gv_vk_buf_create(vk, &s->out, c->out_bytes,
                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                         VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                    readback_prefs)) < 0 ||
+                                    gv_vk_readback_prefs)) < 0 ||
             (!unified &&
              (ret = gv_vk_buf_create(vk, &s->target, c->out_bytes,
                                      VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                          VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                                     device_prefs)) < 0) ||
+                                     gv_vk_device_prefs)) < 0) ||
             (ret = gv_vk_buf_create(vk, &s->frame, c->frame_bytes,
-                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, host_prefs)) < 0)
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, gv_vk_host_prefs)) < 0)
             return ret;
         if (!c->direct) {
             if ((ret = gv_vk_buf_create(vk, &s->staging, c->staging_bytes,
-                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, host_prefs)) < 0)
+                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, gv_vk_host_prefs)) < 0)
                 return ret;
             s->copies = calloc(STAGING_TILES, sizeof(*s->copies));
             if (!s->copies)
@@ -519,7 +437,7 @@ static int create_commands(Vc *c)
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
             .descriptorPool = c->dpool,
             .descriptorSetCount = 1,
-            .pSetLayouts = &c->dsl,
+            .pSetLayouts = &c->pl.dsl,
         };
         VK(vk->AllocateDescriptorSets(vk->dev, &set_info, &s->set));
         const VkDescriptorBufferInfo bufs[3] = {
@@ -621,7 +539,8 @@ static int vc_open(void **priv, const GvCompositorConfig *cfg)
     if ((ret = gv_vk_create(&c->vk, cfg->log, cfg->gpu_device)) < 0)
         goto error;
     if ((ret = create_buffers(c, cfg->gpu_memory_bytes)) < 0 ||
-        (ret = create_pipeline(c)) < 0 || (ret = create_commands(c)) < 0)
+        (ret = gv_vk_pipeline_create(c->vk, &c->pl, composite_spv, sizeof(composite_spv), 3,
+                                          sizeof(Consts))) < 0 || (ret = create_commands(c)) < 0)
         goto error;
 
     c->free_slots = malloc(sizeof(*c->free_slots) * (size_t)c->n_slots);
@@ -805,10 +724,10 @@ static int record(Vc *c, RingSlot *s)
                                VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, NULL, 0,
                                NULL);
     }
-    vk->CmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipe);
-    vk->CmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &s->set,
+    vk->CmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pl.pipe);
+    vk->CmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pl.layout, 0, 1, &s->set,
                               0, NULL);
-    vk->CmdPushConstants(s->cmd, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(c->pc),
+    vk->CmdPushConstants(s->cmd, c->pl.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(c->pc),
                          &c->pc);
     /* one invocation: 8 luma columns of 2 lines; local size 16 x 4 */
     const uint32_t gx = ((c->pc.width + 7) / 8 + 15) / 16;

@@ -525,3 +525,91 @@ int gv_vk_buf_invalidate(GvVk *vk, const GvVkBuf *b)
 error:
     return ret;
 }
+
+const VkMemoryPropertyFlags gv_vk_host_prefs[] = {
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+    0,
+};
+
+/* read back through the CPU caches where the device offers that */
+const VkMemoryPropertyFlags gv_vk_readback_prefs[] = {
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT |
+        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+    0,
+};
+
+const VkMemoryPropertyFlags gv_vk_device_prefs[] = {
+    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+    0,
+};
+
+int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t spv_bytes,
+                          uint32_t n_buffers, uint32_t push_bytes)
+{
+    int ret = 0;
+    VkShaderModule module = VK_NULL_HANDLE;
+    VkDescriptorSetLayoutBinding bindings[8];
+    if (n_buffers > 8)
+        return -EINVAL;
+    for (uint32_t i = 0; i < n_buffers; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){
+            .binding = i,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        };
+    const VkDescriptorSetLayoutCreateInfo dsl_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+        .bindingCount = n_buffers,
+        .pBindings = bindings,
+    };
+    VK(vk->CreateDescriptorSetLayout(vk->dev, &dsl_info, NULL, &p->dsl));
+    const VkPushConstantRange range = {
+        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+        .size = push_bytes,
+    };
+    const VkPipelineLayoutCreateInfo layout_info = {
+        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+        .setLayoutCount = 1,
+        .pSetLayouts = &p->dsl,
+        .pushConstantRangeCount = 1,
+        .pPushConstantRanges = &range,
+    };
+    VK(vk->CreatePipelineLayout(vk->dev, &layout_info, NULL, &p->layout));
+    const VkShaderModuleCreateInfo module_info = {
+        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        .codeSize = spv_bytes,
+        .pCode = spv,
+    };
+    VK(vk->CreateShaderModule(vk->dev, &module_info, NULL, &module));
+    const VkComputePipelineCreateInfo pipe_info = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {
+            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+            .module = module,
+            .pName = "main",
+        },
+        .layout = p->layout,
+    };
+    VK(vk->CreateComputePipelines(vk->dev, VK_NULL_HANDLE, 1, &pipe_info, NULL, &p->pipe));
+error:
+    if (module)
+        vk->DestroyShaderModule(vk->dev, module, NULL);
+    return ret;
+}
+
+void gv_vk_pipeline_destroy(GvVk *vk, GvVkPipeline *p)
+{
+    if (p->pipe)
+        vk->DestroyPipeline(vk->dev, p->pipe, NULL);
+    if (p->layout)
+        vk->DestroyPipelineLayout(vk->dev, p->layout, NULL);
+    if (p->dsl)
+        vk->DestroyDescriptorSetLayout(vk->dev, p->dsl, NULL);
+    *p = (GvVkPipeline){ 0 };
+}

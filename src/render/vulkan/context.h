@@ -136,6 +136,28 @@ int gv_vk_buf_create(GvVk *vk, GvVkBuf **out, VkDeviceSize size, VkBufferUsageFl
                      const VkMemoryPropertyFlags *prefs);
 void gv_vk_buf_destroy(GvVk *vk, GvVkBuf **buf);
 
+/* Memory preferences for gv_vk_buf_create(): host-visible (coherent
+ * first), host-visible and cached first (for reading back), device-local. */
+extern const VkMemoryPropertyFlags gv_vk_host_prefs[];
+extern const VkMemoryPropertyFlags gv_vk_readback_prefs[];
+extern const VkMemoryPropertyFlags gv_vk_device_prefs[];
+
+/*
+ * A compute pipeline from SPIR-V: a descriptor set layout of n_buffers
+ * storage buffers (bindings 0 ..), a push constant range of push_bytes,
+ * and entry point "main". Returns 0 or GV_ERR_GPU; the handles made so far
+ * are set either way, for gv_vk_pipeline_destroy().
+ */
+typedef struct GvVkPipeline {
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipe;
+} GvVkPipeline;
+
+int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t spv_bytes,
+                          uint32_t n_buffers, uint32_t push_bytes);
+void gv_vk_pipeline_destroy(GvVk *vk, GvVkPipeline *p);
+
 /* Host writes made visible to the device, or device writes (after a fence
  * and a barrier to the host) visible to the host; no-ops on coherent memory. */
 int gv_vk_buf_flush(GvVk *vk, const GvVkBuf *buf);

@@ -51,30 +51,13 @@ struct GvScaler {
     pthread_mutex_t lock; /* slots' busy flags; the queue */
     pthread_cond_t cond;
     Slot slots[N_SLOTS];
-    VkDescriptorSetLayout dsl;
-    VkPipelineLayout layout;
-    VkPipeline pipe;
+    GvVkPipeline pl;
     VkDescriptorPool dpool;
     VkCommandPool cpool;
     atomic_int dead;
     atomic_int count;
     atomic_int started; /* calls that reached a slot */
     int fail_at;
-};
-
-static const VkMemoryPropertyFlags staging_prefs[] = {
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-    0,
-};
-static const VkMemoryPropertyFlags readback_prefs[] = {
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
-    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-    0,
-};
-static const VkMemoryPropertyFlags device_prefs[] = {
-    VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
-    0,
 };
 
 void gv_scaler_close(GvScaler **sp)
@@ -98,12 +81,7 @@ void gv_scaler_close(GvScaler **sp)
             vk->DestroyCommandPool(vk->dev, s->cpool, NULL);
         if (s->dpool)
             vk->DestroyDescriptorPool(vk->dev, s->dpool, NULL);
-        if (s->pipe)
-            vk->DestroyPipeline(vk->dev, s->pipe, NULL);
-        if (s->layout)
-            vk->DestroyPipelineLayout(vk->dev, s->layout, NULL);
-        if (s->dsl)
-            vk->DestroyDescriptorSetLayout(vk->dev, s->dsl, NULL);
+        gv_vk_pipeline_destroy(vk, &s->pl);
     }
     gv_vk_destroy(&s->vk);
     pthread_mutex_destroy(&s->lock);
@@ -111,55 +89,14 @@ void gv_scaler_close(GvScaler **sp)
     free(s);
 }
 
-static int create_pipeline(GvScaler *s)
+/* The pipeline, and per slot a descriptor set, a command buffer and a fence. */
+static int create_objects(GvScaler *s)
 {
     GvVk *const vk = s->vk;
-    int ret = 0;
-    VkShaderModule module = VK_NULL_HANDLE;
-    VkDescriptorSetLayoutBinding bindings[2];
-    for (uint32_t i = 0; i < 2; i++)
-        bindings[i] = (VkDescriptorSetLayoutBinding){
-            .binding = i,
-            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .descriptorCount = 1,
-            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-        };
-    const VkDescriptorSetLayoutCreateInfo dsl_info = {
-        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-        .bindingCount = 2,
-        .pBindings = bindings,
-    };
-    VK(vk->CreateDescriptorSetLayout(vk->dev, &dsl_info, NULL, &s->dsl));
-    const VkPushConstantRange range = {
-        .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-        .size = sizeof(ScaleConsts),
-    };
-    const VkPipelineLayoutCreateInfo layout_info = {
-        .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-        .setLayoutCount = 1,
-        .pSetLayouts = &s->dsl,
-        .pushConstantRangeCount = 1,
-        .pPushConstantRanges = &range,
-    };
-    VK(vk->CreatePipelineLayout(vk->dev, &layout_info, NULL, &s->layout));
-    const VkShaderModuleCreateInfo module_info = {
-        .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-        .codeSize = sizeof(scale_spv),
-        .pCode = scale_spv,
-    };
-    VK(vk->CreateShaderModule(vk->dev, &module_info, NULL, &module));
-    const VkComputePipelineCreateInfo pipe_info = {
-        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-        .stage = {
-            .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-            .stage = VK_SHADER_STAGE_COMPUTE_BIT,
-            .module = module,
-            .pName = "main",
-        },
-        .layout = s->layout,
-    };
-    VK(vk->CreateComputePipelines(vk->dev, VK_NULL_HANDLE, 1, &pipe_info, NULL, &s->pipe));
-
+    int ret = gv_vk_pipeline_create(vk, &s->pl, scale_spv, sizeof(scale_spv), 2,
+                                    sizeof(ScaleConsts));
+    if (ret < 0)
+        return ret;
     const VkDescriptorPoolSize size = {
         .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
         .descriptorCount = 2 * N_SLOTS,
@@ -184,7 +121,7 @@ static int create_pipeline(GvScaler *s)
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
             .descriptorPool = s->dpool,
             .descriptorSetCount = 1,
-            .pSetLayouts = &s->dsl,
+            .pSetLayouts = &s->pl.dsl,
         };
         VK(vk->AllocateDescriptorSets(vk->dev, &set_info, &sl->set));
         const VkCommandBufferAllocateInfo cmd_info = {
@@ -197,8 +134,6 @@ static int create_pipeline(GvScaler *s)
         VK(vk->CreateFence(vk->dev, &fence_info, NULL, &sl->fence));
     }
 error:
-    if (module)
-        vk->DestroyShaderModule(vk->dev, module, NULL);
     return ret;
 }
 
@@ -219,7 +154,7 @@ int gv_scaler_open(GvScaler **out, const GvScalerConfig *cfg)
         ret = -ENODEV;
     }
     if (ret == 0)
-        ret = create_pipeline(s);
+        ret = create_objects(s);
     if (ret == 0) {
         /* the shader addresses words with 32-bit indices */
         const int64_t limit = s->vk->props.limits.maxStorageBufferRange;
@@ -278,11 +213,11 @@ static int run_slot(GvScaler *s, Slot *sl, const uint8_t *src, int sw, int sh, i
         VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     int staging_new = 0, grown = 0;
     if ((ret = ensure(vk, &sl->staging, &sl->staging_cap, staged, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                      staging_prefs, &staging_new)) < 0 ||
-        (ret = ensure(vk, &sl->work, &sl->work_cap, total * 4, work_usage, device_prefs,
+                      gv_vk_host_prefs, &staging_new)) < 0 ||
+        (ret = ensure(vk, &sl->work, &sl->work_cap, total * 4, work_usage, gv_vk_device_prefs,
                       &grown)) < 0 ||
         (ret = ensure(vk, &sl->out, &sl->out_cap, out_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                      readback_prefs, &grown)) < 0)
+                      gv_vk_readback_prefs, &grown)) < 0)
         goto error;
     if (grown) {
         const VkDescriptorBufferInfo bufs[2] = {
@@ -326,9 +261,9 @@ static int run_slot(GvScaler *s, Slot *sl, const uint8_t *src, int sw, int sh, i
     vk->CmdPipelineBarrier(sl->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &to_shader, 0, NULL, 0,
                            NULL);
-    vk->CmdBindPipeline(sl->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s->pipe);
-    vk->CmdBindDescriptorSets(sl->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s->layout, 0, 1, &sl->set,
-                              0, NULL);
+    vk->CmdBindPipeline(sl->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s->pl.pipe);
+    vk->CmdBindDescriptorSets(sl->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, s->pl.layout, 0, 1,
+                              &sl->set, 0, NULL);
     ScaleConsts pc = {
         .pass = 0,
         .sw = (uint32_t)sw, .sh = (uint32_t)sh, .bands = (uint32_t)bands,
@@ -338,7 +273,7 @@ static int run_slot(GvScaler *s, Slot *sl, const uint8_t *src, int sw, int sh, i
         .tmp = (uint32_t)tmp,
         .bg = bg ? bg[0] | (uint32_t)bg[1] << 8 | (uint32_t)bg[2] << 16 : 0,
     };
-    vk->CmdPushConstants(sl->cmd, s->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), &pc);
+    vk->CmdPushConstants(sl->cmd, s->pl.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), &pc);
     vk->CmdDispatch(sl->cmd, ((uint32_t)dw + 15) / 16, ((uint32_t)sh + 15) / 16, 1);
     const VkMemoryBarrier between = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
@@ -348,7 +283,7 @@ static int run_slot(GvScaler *s, Slot *sl, const uint8_t *src, int sw, int sh, i
     vk->CmdPipelineBarrier(sl->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &between, 0, NULL, 0, NULL);
     pc.pass = 1;
-    vk->CmdPushConstants(sl->cmd, s->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), &pc);
+    vk->CmdPushConstants(sl->cmd, s->pl.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(pc), &pc);
     vk->CmdDispatch(sl->cmd, ((uint32_t)dw + 15) / 16, ((uint32_t)dh + 15) / 16, 1);
     const VkMemoryBarrier to_host = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
