@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "codecs.h"
+#include "config.h"
 #include "gridvid/gridvid.h"
 #include "layout.h"
 #include "log.h"
@@ -328,16 +330,21 @@ static const Name easing_names[] = {
     { NULL, 0 },
 };
 
-/* Canonical spellings, so that later stages compare one name per codec. */
-static const char *const codecs[] = { "h264", "hevc", "av1", "prores", "vp9" };
+static const struct {
+    const char *name, *alias;
+} codecs[] = {
+#define CODEC(id, name, alias) { name, alias },
+    GV_CODECS(CODEC)
+#undef CODEC
+};
 
+/* The canonical spelling, so that later stages compare one name per codec. */
 static const char *codec_name(const char *v)
 {
-    if (!ascii_casecmp(v, "h265"))
-        return "hevc";
     for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
-        if (!ascii_casecmp(v, codecs[i]))
-            return codecs[i];
+        if (!ascii_casecmp(v, codecs[i].name) ||
+            (codecs[i].alias && !ascii_casecmp(v, codecs[i].alias)))
+            return codecs[i].name;
     return NULL;
 }
 
@@ -783,35 +790,41 @@ static int apply(GvSettings *s, const Key *k, const char *v, const char **expect
 /* ------------------------------------------------------------------ */
 /* Public entry points                                                 */
 
+/*
+ * The defaults are the table's: every key's default text is parsed as a
+ * value would be, so --help, the man page and the library cannot
+ * disagree. Optional keys describe their unset state in words ("none",
+ * "system temp") and stay NULL.
+ */
 GV_API void gv_default_settings(GvSettings *s)
 {
     memset(s, 0, sizeof(*s));
-    s->order = GV_ORDER_NAME;
-    s->max_pixels = UINT64_C(200000000);
-    s->output = "output.mp4";
-    s->width = 1920;
-    s->height = 1080;
-    s->fps_num = 30;
-    s->fps_den = 1;
-    s->duration = 10.0;
-    s->aspect_w = 1;
-    s->aspect_h = 1;
-    s->tile_height = 360;
-    s->crop = GV_CROP_CENTER;
-    s->layout = GV_LAYOUT_ROWS;
-    s->direction = GV_DIRECTION_LEFT;
-    s->easing = GV_EASING_LINEAR;
-    s->motion_blur = 1;
-    s->gpu = GV_GPU_AUTO;
-    s->gpu_memory_mib = 2048;
-    s->encoder = "auto";
-    s->codec = NULL;
-    s->crf = 23;
-    s->preset = "faster";
-    s->bitrate = 5000000;
-    s->stream = 1;
-    s->videotoolbox = 1;
+    for (int i = 0; i < N_KEYS; i++) {
+        const char *expect = NULL;
+        /* tests/test_settings.c checks that every default parses */
+        if (keys[i].type != T_OPTIONAL)
+            apply(s, &keys[i], keys[i].info.def, &expect);
+    }
     s->log_level = GV_LOG_WARNING;
+}
+
+const char *gv_setting_name(const char *key, const int value)
+{
+    const Key *const k = find_key(key);
+    if (!k || k->type != T_ENUM)
+        return "?";
+    for (const Name *n = k->names; n->name; n++)
+        if (n->value == value)
+            return n->name;
+    return "?";
+}
+
+const char *gv_settings_temp_dir(const GvSettings *s)
+{
+    if (s->temp_dir)
+        return s->temp_dir;
+    const char *const env = getenv("TMPDIR");
+    return env && *env ? env : "/tmp";
 }
 
 GV_API int gv_setting_count(void)

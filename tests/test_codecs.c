@@ -22,7 +22,7 @@
 
 #include "avcheck.h"
 #include "check.h"
-#include "encode.h"
+#include "encode/encode.h"
 #include "gridvid/gridvid.h"
 
 #define W 160
@@ -554,8 +554,13 @@ static void test_png_sequence(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/gv_test_codecs_%d", (int)getpid());
-    mkdir(dir, 0755);
+    /* a fresh folder of the test's own, under $TMPDIR or /tmp */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/gv_test_codecs_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror(dir);
+        return 1;
+    }
     const uint32_t avc1 = MKTAG('a', 'v', 'c', '1'), hvc1 = MKTAG('h', 'v', 'c', '1'),
                    av01 = MKTAG('a', 'v', '0', '1'), vp09 = MKTAG('v', 'p', '0', '9'),
                    apch = MKTAG('a', 'p', 'c', 'h');

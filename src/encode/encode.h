@@ -1,5 +1,6 @@
 /*
- * Video encoding and muxing. The only module that includes libav*.
+ * Video encoding and muxing, for the rest of gridvid. src/encode/ is the
+ * only part of gridvid that includes libav*; this header includes none.
  */
 #ifndef GV_ENCODE_H
 #define GV_ENCODE_H
@@ -16,7 +17,7 @@ typedef struct GvEncodeParams {
     int fps_num, fps_den;
     int64_t frames;          /* total frames that will be sent */
     const char *encoder;     /* "auto" or an FFmpeg encoder name */
-    const char *codec;       /* h264, hevc, av1, prores */
+    const char *codec;       /* a name of codecs.h, or NULL: the container's default */
     int crf;
     const char *preset;
     int64_t bitrate;
