@@ -1,6 +1,7 @@
 /*
- * Image decoding and tile preparation. The only module that includes
- * <vips/vips.h>. All functions are thread-safe after gv_tiles_init().
+ * Image decoding and tile preparation. With png.c, the only module that
+ * includes <vips/vips.h>; libvips' start-up and the translation of its
+ * errors live here, and png.c uses them. All functions are thread-safe.
  */
 #ifndef GV_TILES_H
 #define GV_TILES_H
@@ -11,7 +12,7 @@
 #include "gridvid/gridvid.h"
 #include "log.h"
 #include "picture.h"
-#include "render/scaler.h"
+#include "gpu/scaler.h"
 
 /*
  * The GPU scales an image that cannot shrink while it decodes when it has
@@ -59,11 +60,24 @@ int gv_tile_load(const char *path, const GvTileSpec *spec, GvTile **out, char *r
 int gv_tile_load_buffer(const void *data, size_t len, const GvTileSpec *spec, GvTile **out,
                         char *reason, size_t reason_len);
 
-/* Generated demo image k of n, prepared like a file would be. */
-int gv_tile_demo(int k, int n, const GvTileSpec *spec, GvTile **out);
+/*
+ * The same from w x h pixels of 8-bit sRGB in memory (3 bytes a pixel,
+ * rows packed; only read), as a file of them would be prepared (demo.c).
+ * Returns 0 and sets *out, -EINVAL, -ENOMEM (also for a side libvips
+ * cannot take), or GV_ERR_DECODE with a reason.
+ */
+int gv_tile_load_rgb(const uint8_t *rgb, int w, int h, const GvTileSpec *spec, GvTile **out,
+                     char *reason, size_t reason_len);
 
-/* Write a yuv420p picture as an 8-bit sRGB PNG (preview, frame sequence).
- * Writes to a temporary beside path and renames it into place. */
-int gv_picture_write_png(const GvPicture *pic, const char *path, char *reason, size_t reason_len);
+/* Whether the gv_tile_* functions take spec's tile size. */
+int gv_tile_spec_ok(const GvTileSpec *spec);
+
+/*
+ * For png.c. Puts the first line of libvips' error buffer (taken and
+ * cleared) after what into reason, and returns GV_ERR_DECODE.
+ */
+int gv_vips_reason(char *reason, size_t len, const char *what);
+/* Puts "what: <strerror(err)>" into reason. */
+void gv_errno_reason(char *reason, size_t len, const char *what, int err);
 
 #endif
