@@ -7,7 +7,13 @@
  * small frames) and no sample may differ by more than TOL. Both follow the
  * integer contract of compositor.h, so the expected difference is 0; TOL
  * = 1 leaves room for nothing but a rounding slip and is reported as such.
- * Then the test-only failure switch, and a timing of both.
+ * Then the test-only failure switch.
+ *
+ * A timing of both runs only when asked for, as checkasm's --bench: with
+ * the argument --bench (640x360, motion blur 4, 24 frames), or with
+ * GV_CHECKASM_BENCH=WxH[:BLUR[:FRAMES]] (docs/PERFORMANCE.md), which also
+ * sets the size of a --bench run. GV_CHECKASM_BENCH empty or 0 asks for
+ * nothing; a value of another form is a failure.
  *
  * The device: GV_TEST_GPU_DEVICE (default "llvmpipe", the software driver
  * that CI has), else any GPU. Without a Vulkan loader or device, or in a
@@ -157,7 +163,7 @@ static void release(void *opaque, int k)
  * frame with the CPU reference. Returns the largest difference, or -1.
  */
 static int run_frames(const GvLayout *l, const uint8_t bg[3], GvTile **tiles,
-                      const int64_t *frames, int n_frames, const char *what)
+                      const int64_t *frames, int n_frames, int staged, const char *what)
 {
     const GvCompositorOps *const ops = gv_compositor_vulkan;
     const int w = l->p.width, h = l->p.height;
@@ -168,6 +174,7 @@ static int run_frames(const GvLayout *l, const uint8_t bg[3], GvTile **tiles,
         .gpu_device = device,
         .gpu_memory_bytes = 256 << 20,
         .fail_at_frame = -1,
+        .force_staging = staged,
         .log = &quiet_log,
     };
     memcpy(cfg.bg_yuv, bg, 3);
@@ -299,8 +306,7 @@ static void check_case(const GvLayoutParams *p, const uint8_t bg[3])
     /* every other case through the staging path that discrete GPUs use */
     const int staged = n_cases++ & 1;
     staged_cases += staged;
-    setenv("GV_VK_STAGING", staged ? "1" : "0", 1);
-    const int d = run_frames(&l, bg, tiles, frames, n, what);
+    const int d = run_frames(&l, bg, tiles, frames, n, staged, what);
     if (verbose)
         printf("%s%s: max diff %d\n", what, staged ? " (staged)" : "", d);
     if (d > max_diff_seen)
@@ -515,13 +521,20 @@ end:
     return fps;
 }
 
+/* GV_CHECKASM_BENCH asks for the timing: set, and neither empty nor 0. */
+static int bench_env_set(const char *env)
+{
+    return env && *env && strcmp(env, "0");
+}
+
 static void bench(void)
 {
     const char *const env = getenv("GV_CHECKASM_BENCH");
     int w = 640, h = 360, blur = 4, frames = 24;
-    if (env && sscanf(env, "%dx%d:%d:%d", &w, &h, &blur, &frames) < 2) {
-        if (!strcmp(env, "0"))
-            return;
+    if (bench_env_set(env) && sscanf(env, "%dx%d:%d:%d", &w, &h, &blur, &frames) < 2) {
+        fprintf(stderr, "GV_CHECKASM_BENCH: '%s' is not WxH[:BLUR[:FRAMES]]\n", env);
+        CHECK(!"GV_CHECKASM_BENCH is WxH[:BLUR[:FRAMES]]");
+        return;
     }
     GvLayout l;
     const GvLayoutParams p = {
@@ -587,8 +600,17 @@ static int probe(void)
     return ret == 0 ? 0 : 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int want_bench = bench_env_set(getenv("GV_CHECKASM_BENCH"));
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--bench")) {
+            want_bench = 1;
+        } else {
+            fprintf(stderr, "usage: %s [--bench]\n", argv[0]);
+            return 2;
+        }
+    }
     device = getenv("GV_TEST_GPU_DEVICE");
     if (!device)
         device = "llvmpipe";
@@ -605,6 +627,7 @@ int main(void)
     test_fail_at_frame();
     printf("%d layouts (%d through staging) in %.1f s, max difference %d (tolerance %d)\n",
            n_cases, staged_cases, now() - t0, max_diff_seen, TOL);
-    bench();
+    if (want_bench)
+        bench();
     return check_report("checkasm");
 }

@@ -27,7 +27,7 @@
 #include <vips/vips.h>
 
 #include "check.h"
-#include "render/scaler.h"
+#include "gpu/scaler.h"
 #include "resample.h"
 #include "tiles.h"
 

@@ -32,6 +32,7 @@ typedef struct GvCompositorConfig {
     const char *gpu_device;   /* Vulkan device name filter, or NULL */
     int64_t gpu_memory_bytes;
     int fail_at_frame;        /* test-only: fail this frame (-1 = never) */
+    int force_staging;        /* test-only: the discrete-GPU paths on any device */
     const GvLog *log;
 } GvCompositorConfig;
 

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "render/compositor.h"
-#include "render/vulkan/context.h"
+#include "gpu/context.h"
 
 #define GV_VK_DEPTH 3
 
@@ -56,10 +56,10 @@ typedef struct Consts {
     uint32_t offs_base, slots_base;
 } Consts;
 
+/* Ring slot i uses the pass's descriptor set, command buffer and fence i. */
 typedef struct RingSlot {
-    VkCommandBuffer cmd;
-    VkFence fence;
-    VkDescriptorSet set;
+    VkCommandBuffer cmd; /* the pass's */
+    VkFence fence;       /* the pass's */
     GvVkBuf *out;    /* host-visible: the frame as the host reads it */
     GvVkBuf *target; /* device-local render target, copied to out; NULL: render into out */
     GvVkBuf *frame, *staging;
@@ -84,9 +84,7 @@ typedef struct Vc {
     int fail_at;
     Consts pc;
 
-    GvVkPipeline pl;
-    VkDescriptorPool dpool;
-    VkCommandPool cpool;
+    GvVkPass *pass;
 
     GvVkBuf *atlas;
     int direct; /* the atlas is host-visible: tiles are copied in by the CPU */
@@ -99,7 +97,7 @@ typedef struct Vc {
     RingSlot ring[GV_VK_DEPTH];
     int head, count;
     VkDeviceSize out_bytes, frame_bytes, staging_bytes;
-    VkCommandBuffer upload_cmd;
+    VkCommandBuffer upload_cmd; /* the pass's, after the ring's; NULL when direct */
     VkFence upload_fence;
 
     Copier copiers[3];
@@ -221,22 +219,13 @@ static void vc_close(void **priv)
         vk->DeviceWaitIdle(vk->dev);
         for (int i = 0; i < GV_VK_DEPTH; i++) {
             RingSlot *const s = &c->ring[i];
-            if (s->fence)
-                vk->DestroyFence(vk->dev, s->fence, NULL);
             gv_vk_buf_destroy(vk, &s->out);
             gv_vk_buf_destroy(vk, &s->target);
             gv_vk_buf_destroy(vk, &s->frame);
             gv_vk_buf_destroy(vk, &s->staging);
             free(s->copies);
         }
-        if (c->upload_fence)
-            vk->DestroyFence(vk->dev, c->upload_fence, NULL);
-        /* command buffers and descriptor sets go with their pools */
-        if (c->cpool)
-            vk->DestroyCommandPool(vk->dev, c->cpool, NULL);
-        if (c->dpool)
-            vk->DestroyDescriptorPool(vk->dev, c->dpool, NULL);
-        gv_vk_pipeline_destroy(vk, &c->pl);
+        gv_vk_pass_destroy(vk, &c->pass);
         gv_vk_buf_destroy(vk, &c->atlas);
         gv_vk_destroy(&c->vk);
     }
@@ -292,7 +281,7 @@ static const VkMemoryPropertyFlags direct_atlas_prefs[] = {
     0,
 };
 
-static int create_buffers(Vc *c, int64_t budget)
+static int create_buffers(Vc *c, int64_t budget, int force_staging)
 {
     if (budget <= 0)
         budget = INT64_MAX / 2;
@@ -316,10 +305,10 @@ static int create_buffers(Vc *c, int64_t budget)
      * the frame where the host reads it. A discrete GPU stages tiles, and
      * renders into its own memory and copies the frame to the host with
      * the copy engine (stores from shaders across PCIe are several times
-     * slower). GV_VK_STAGING=1 forces the discrete paths, for tests. */
-    const char *const force = getenv("GV_VK_STAGING");
-    const int unified = !(force && *force == '1') &&
-                        vk->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+     * slower). force_staging takes the discrete paths on any device, for
+     * tests. */
+    const int unified =
+        !force_staging && vk->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
     c->staging_bytes = unified ? 0 : c->slot_bytes * STAGING_TILES;
     const VkDeviceSize target_bytes = unified ? 0 : c->out_bytes;
 
@@ -407,77 +396,35 @@ static int create_buffers(Vc *c, int64_t budget)
     return 0;
 }
 
-static int create_commands(Vc *c)
+/* The pass: a descriptor set, command buffer and fence per ring slot, and
+ * one more command buffer and fence for uploads that cannot wait for the
+ * next frame. */
+static int create_pass(Vc *c)
 {
     GvVk *const vk = c->vk;
-    int ret = 0;
-
-    const VkDescriptorPoolSize size = {
-        .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-        .descriptorCount = 3 * GV_VK_DEPTH,
+    const GvVkPassInfo info = {
+        .spv = composite_spv,
+        .spv_bytes = sizeof(composite_spv),
+        .n_buffers = 3,
+        .push_bytes = sizeof(Consts),
+        .n_sets = GV_VK_DEPTH,
+        .n_cmds = GV_VK_DEPTH + !c->direct,
     };
-    const VkDescriptorPoolCreateInfo dpool_info = {
-        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-        .maxSets = GV_VK_DEPTH,
-        .poolSizeCount = 1,
-        .pPoolSizes = &size,
-    };
-    VK(vk->CreateDescriptorPool(vk->dev, &dpool_info, NULL, &c->dpool));
-    const VkCommandPoolCreateInfo cpool_info = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-        .queueFamilyIndex = vk->queue_family,
-    };
-    VK(vk->CreateCommandPool(vk->dev, &cpool_info, NULL, &c->cpool));
-    const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-
+    const int ret = gv_vk_pass_create(vk, &c->pass, &info);
+    if (ret < 0)
+        return ret;
     for (int i = 0; i < GV_VK_DEPTH; i++) {
         RingSlot *const s = &c->ring[i];
-        const VkDescriptorSetAllocateInfo set_info = {
-            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-            .descriptorPool = c->dpool,
-            .descriptorSetCount = 1,
-            .pSetLayouts = &c->pl.dsl,
-        };
-        VK(vk->AllocateDescriptorSets(vk->dev, &set_info, &s->set));
-        const VkDescriptorBufferInfo bufs[3] = {
-            { .buffer = c->atlas->buf, .range = VK_WHOLE_SIZE },
-            { .buffer = s->frame->buf, .range = VK_WHOLE_SIZE },
-            { .buffer = (s->target ? s->target : s->out)->buf, .range = VK_WHOLE_SIZE },
-        };
-        VkWriteDescriptorSet writes[3];
-        for (uint32_t b = 0; b < 3; b++)
-            writes[b] = (VkWriteDescriptorSet){
-                .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-                .dstSet = s->set,
-                .dstBinding = b,
-                .descriptorCount = 1,
-                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                .pBufferInfo = &bufs[b],
-            };
-        vk->UpdateDescriptorSets(vk->dev, 3, writes, 0, NULL);
-
-        const VkCommandBufferAllocateInfo cmd_info = {
-            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-            .commandPool = c->cpool,
-            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-            .commandBufferCount = 1,
-        };
-        VK(vk->AllocateCommandBuffers(vk->dev, &cmd_info, &s->cmd));
-        VK(vk->CreateFence(vk->dev, &fence_info, NULL, &s->fence));
+        s->cmd = c->pass->cmds[i];
+        s->fence = c->pass->fences[i];
+        const GvVkBuf *const bufs[3] = { c->atlas, s->frame, s->target ? s->target : s->out };
+        gv_vk_pass_write(vk, c->pass, (uint32_t)i, bufs);
     }
     if (!c->direct) {
-        const VkCommandBufferAllocateInfo cmd_info = {
-            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-            .commandPool = c->cpool,
-            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-            .commandBufferCount = 1,
-        };
-        VK(vk->AllocateCommandBuffers(vk->dev, &cmd_info, &c->upload_cmd));
-        VK(vk->CreateFence(vk->dev, &fence_info, NULL, &c->upload_fence));
+        c->upload_cmd = c->pass->cmds[GV_VK_DEPTH];
+        c->upload_fence = c->pass->fences[GV_VK_DEPTH];
     }
-error:
-    return ret;
+    return 0;
 }
 
 static int vc_open(void **priv, const GvCompositorConfig *cfg)
@@ -538,9 +485,8 @@ static int vc_open(void **priv, const GvCompositorConfig *cfg)
 
     if ((ret = gv_vk_create(&c->vk, cfg->log, cfg->gpu_device)) < 0)
         goto error;
-    if ((ret = create_buffers(c, cfg->gpu_memory_bytes)) < 0 ||
-        (ret = gv_vk_pipeline_create(c->vk, &c->pl, composite_spv, sizeof(composite_spv), 3,
-                                          sizeof(Consts))) < 0 || (ret = create_commands(c)) < 0)
+    if ((ret = create_buffers(c, cfg->gpu_memory_bytes, cfg->force_staging)) < 0 ||
+        (ret = create_pass(c)) < 0)
         goto error;
 
     c->free_slots = malloc(sizeof(*c->free_slots) * (size_t)c->n_slots);
@@ -572,37 +518,22 @@ error:
 static int flush_uploads(Vc *c, RingSlot *s)
 {
     GvVk *const vk = c->vk;
-    int ret = 0;
-    const VkCommandBufferBeginInfo begin = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-    };
-    VK(vk->BeginCommandBuffer(c->upload_cmd, &begin));
+    int ret;
+    if ((ret = gv_vk_cmd_begin(vk, c->upload_cmd)) < 0)
+        return ret;
     vk->CmdCopyBuffer(c->upload_cmd, s->staging->buf, c->atlas->buf, (uint32_t)s->n_copies,
                       s->copies);
     /* the barrier's second scope reaches the dispatches of later submissions */
-    const VkMemoryBarrier barrier = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-    };
-    vk->CmdPipelineBarrier(c->upload_cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, NULL, 0, NULL);
-    VK(vk->EndCommandBuffer(c->upload_cmd));
-    const VkSubmitInfo submit = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-        .commandBufferCount = 1,
-        .pCommandBuffers = &c->upload_cmd,
-    };
-    if ((ret = gv_vk_buf_flush(vk, s->staging)) < 0)
-        goto error;
-    VK(vk->QueueSubmit(vk->queue, 1, &submit, c->upload_fence));
-    VK(vk->WaitForFences(vk->dev, 1, &c->upload_fence, VK_TRUE, UINT64_MAX));
-    VK(vk->ResetFences(vk->dev, 1, &c->upload_fence));
+    gv_vk_cmd_barrier(vk, c->upload_cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                      VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                      VK_ACCESS_SHADER_READ_BIT);
+    if ((ret = gv_vk_buf_flush(vk, s->staging)) < 0 ||
+        (ret = gv_vk_cmd_submit(vk, c->upload_cmd, c->upload_fence)) < 0 ||
+        (ret = gv_vk_fence_wait(vk, c->upload_fence, UINT64_MAX)) < 0)
+        return ret;
     s->n_copies = 0;
     s->staging_used = 0;
-error:
-    return ret;
+    return 0;
 }
 
 /* The ring slot whose staging buffer takes uploads for the next frame,
@@ -706,56 +637,36 @@ static void vc_tile_remove(void *priv, int k)
 static int record(Vc *c, RingSlot *s)
 {
     GvVk *const vk = c->vk;
-    int ret = 0;
-    const VkCommandBufferBeginInfo begin = {
-        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-    };
-    VK(vk->BeginCommandBuffer(s->cmd, &begin));
+    const int ret = gv_vk_cmd_begin(vk, s->cmd);
+    if (ret < 0)
+        return ret;
     if (s->n_copies > 0) {
         vk->CmdCopyBuffer(s->cmd, s->staging->buf, c->atlas->buf, (uint32_t)s->n_copies,
                           s->copies);
-        const VkMemoryBarrier barrier = {
-            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_SHADER_READ_BIT,
-        };
-        vk->CmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &barrier, 0, NULL, 0,
-                               NULL);
+        gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_ACCESS_SHADER_READ_BIT);
     }
-    vk->CmdBindPipeline(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pl.pipe);
-    vk->CmdBindDescriptorSets(s->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, c->pl.layout, 0, 1, &s->set,
-                              0, NULL);
-    vk->CmdPushConstants(s->cmd, c->pl.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(c->pc),
-                         &c->pc);
+    gv_vk_pass_bind(vk, c->pass, s->cmd, (uint32_t)(s - c->ring));
     /* one invocation: 8 luma columns of 2 lines; local size 16 x 4 */
     const uint32_t gx = ((c->pc.width + 7) / 8 + 15) / 16;
     const uint32_t gy = (c->pc.height / 2 + 3) / 4;
-    vk->CmdDispatch(s->cmd, gx, gy, 1);
+    gv_vk_pass_dispatch(vk, c->pass, s->cmd, &c->pc, gx, gy);
     if (s->target) {
-        const VkMemoryBarrier to_copy = {
-            .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-            .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-            .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-        };
-        vk->CmdPipelineBarrier(s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                               VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &to_copy, 0, NULL, 0, NULL);
+        gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_READ_BIT);
         const VkBufferCopy region = { .size = c->out_bytes };
         vk->CmdCopyBuffer(s->cmd, s->target->buf, s->out->buf, 1, &region);
+        gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                          VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
+    } else {
+        gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                          VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                          VK_ACCESS_HOST_READ_BIT);
     }
-    const VkMemoryBarrier to_host = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-        .srcAccessMask = s->target ? VK_ACCESS_TRANSFER_WRITE_BIT : VK_ACCESS_SHADER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-    };
-    vk->CmdPipelineBarrier(s->cmd,
-                           s->target ? VK_PIPELINE_STAGE_TRANSFER_BIT
-                                     : VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                           VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, NULL, 0, NULL);
-    VK(vk->EndCommandBuffer(s->cmd));
-error:
-    return ret;
+    return 0;
 }
 
 static int vc_submit(void *priv, int64_t frame, GvPicture *out)
@@ -787,23 +698,15 @@ static int vc_submit(void *priv, int64_t frame, GvPicture *out)
     memcpy(words + c->pc.slots_base, c->slot_of, sizeof(*c->slot_of) * (size_t)l->p.n_images);
     if ((ret = gv_vk_buf_flush(vk, s->frame)) < 0 ||
         (s->n_copies > 0 && (ret = gv_vk_buf_flush(vk, s->staging)) < 0) ||
-        (ret = record(c, s)) < 0)
+        (ret = record(c, s)) < 0 || (ret = gv_vk_cmd_submit(vk, s->cmd, s->fence)) < 0)
         return ret;
-
-    const VkSubmitInfo submit = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-        .commandBufferCount = 1,
-        .pCommandBuffers = &s->cmd,
-    };
-    VK(vk->QueueSubmit(vk->queue, 1, &submit, s->fence));
     if (s->n_copies > 0)
         s->staging_in_use = 1;
     s->n_copies = 0;
     s->busy = 1;
     s->pic = out;
     c->count++;
-error:
-    return ret;
+    return 0;
 }
 
 /* A generous bound: a software driver renders a 4K frame with heavy
@@ -818,17 +721,15 @@ static int vc_wait(void *priv)
     if (c->count == 0)
         return 0;
     RingSlot *const s = &c->ring[c->head];
-    VK(vk->WaitForFences(vk->dev, 1, &s->fence, VK_TRUE, WAIT_TIMEOUT_NS));
-    VK(vk->ResetFences(vk->dev, 1, &s->fence));
-    if ((ret = gv_vk_buf_invalidate(vk, s->out)) < 0)
-        goto error;
+    if ((ret = gv_vk_fence_wait(vk, s->fence, WAIT_TIMEOUT_NS)) < 0 ||
+        (ret = gv_vk_buf_invalidate(vk, s->out)) < 0)
+        return ret;
     copy_out(c, s);
     s->busy = 0;
     s->pic = NULL;
     c->head = (c->head + 1) % GV_VK_DEPTH;
     c->count--;
-error:
-    return ret;
+    return 0;
 }
 
 static const char *vc_device_name(void *priv)

@@ -1,15 +1,17 @@
 /*
- * The Vulkan context of the compute compositor: the loader opened at run
- * time, one instance, one device with one compute queue, and every entry
- * point the backend uses in a table (the library is built with
- * VK_NO_PROTOTYPES and never links libvulkan, so a machine without a
- * loader still runs gridvid on the CPU).
+ * The Vulkan context of the compute compositor (src/render/vulkan/) and
+ * the tile scaler: the loader opened at run time, one instance, one device
+ * with one compute queue, and every entry point they use in a table (the
+ * library is built with VK_NO_PROTOTYPES and never links libvulkan, so a
+ * machine without a loader still runs gridvid on the CPU). Then what both
+ * build on it: buffers, and compute passes with their descriptor sets,
+ * command buffers and fences.
  *
- * Thread-safety: a context and the buffers made from it are used by one
- * thread at a time.
+ * Thread-safety: a context and the objects made from it are used by one
+ * thread at a time, except where a function says otherwise.
  */
-#ifndef GV_RENDER_VULKAN_CONTEXT_H
-#define GV_RENDER_VULKAN_CONTEXT_H
+#ifndef GV_GPU_CONTEXT_H
+#define GV_GPU_CONTEXT_H
 
 #include <vulkan/vulkan.h>
 
@@ -142,25 +144,69 @@ extern const VkMemoryPropertyFlags gv_vk_host_prefs[];
 extern const VkMemoryPropertyFlags gv_vk_readback_prefs[];
 extern const VkMemoryPropertyFlags gv_vk_device_prefs[];
 
-/*
- * A compute pipeline from SPIR-V: a descriptor set layout of n_buffers
- * storage buffers (bindings 0 ..), a push constant range of push_bytes,
- * and entry point "main". Returns 0 or GV_ERR_GPU; the handles made so far
- * are set either way, for gv_vk_pipeline_destroy().
- */
-typedef struct GvVkPipeline {
-    VkDescriptorSetLayout dsl;
-    VkPipelineLayout layout;
-    VkPipeline pipe;
-} GvVkPipeline;
-
-int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t spv_bytes,
-                          uint32_t n_buffers, uint32_t push_bytes);
-void gv_vk_pipeline_destroy(GvVk *vk, GvVkPipeline *p);
-
 /* Host writes made visible to the device, or device writes (after a fence
  * and a barrier to the host) visible to the host; no-ops on coherent memory. */
 int gv_vk_buf_flush(GvVk *vk, const GvVkBuf *buf);
 int gv_vk_buf_invalidate(GvVk *vk, const GvVkBuf *buf);
+
+/*
+ * A compute pass: a pipeline from SPIR-V (entry point "main") whose one
+ * descriptor set has n_buffers storage buffers at bindings 0 .., with
+ * push_bytes of push constants; n_sets descriptor sets of that layout;
+ * n_cmds command buffers, each with a fence (unsignalled) at the same
+ * index. Each command buffer has a command pool of its own, so different
+ * threads may record different ones at once; a command buffer, a set or a
+ * fence is used by one thread at a time.
+ */
+typedef struct GvVkPassInfo {
+    const uint32_t *spv;
+    size_t spv_bytes;
+    uint32_t n_buffers; /* 1 to 8 */
+    uint32_t push_bytes;
+    uint32_t n_sets;    /* at least 1 */
+    uint32_t n_cmds;
+} GvVkPassInfo;
+
+typedef struct GvVkPass {
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipe;
+    VkDescriptorPool dpool;
+    uint32_t n_buffers, push_bytes, n_sets, n_cmds;
+    VkDescriptorSet *sets;
+    VkCommandPool *cpools;
+    VkCommandBuffer *cmds;
+    VkFence *fences;
+} GvVkPass;
+
+/* Returns 0, -EINVAL (counts out of range), GV_ERR_GPU or -ENOMEM. */
+int gv_vk_pass_create(GvVk *vk, GvVkPass **out, const GvVkPassInfo *info);
+/* The caller makes sure the device no longer uses the pass (a fence or
+ * DeviceWaitIdle); NULL is fine. */
+void gv_vk_pass_destroy(GvVk *vk, GvVkPass **pass);
+
+/* Points the bindings of set `set` at bufs[0 .. n_buffers), whole. The set
+ * must not be in use by a pending command buffer. */
+void gv_vk_pass_write(GvVk *vk, const GvVkPass *p, uint32_t set, const GvVkBuf *const *bufs);
+/* Records binding the pipeline and set `set` into cmd. */
+void gv_vk_pass_bind(GvVk *vk, const GvVkPass *p, VkCommandBuffer cmd, uint32_t set);
+/* Records push_bytes of `push` and a dispatch of gx x gy x 1 groups. */
+void gv_vk_pass_dispatch(GvVk *vk, const GvVkPass *p, VkCommandBuffer cmd, const void *push,
+                         uint32_t gx, uint32_t gy);
+
+/* Begins recording cmd for one submission. Returns 0 or GV_ERR_GPU. */
+int gv_vk_cmd_begin(GvVk *vk, VkCommandBuffer cmd);
+/* Records a global memory barrier: src_access in src_stage before
+ * dst_access in dst_stage. */
+void gv_vk_cmd_barrier(GvVk *vk, VkCommandBuffer cmd, VkPipelineStageFlags src_stage,
+                       VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                       VkAccessFlags dst_access);
+/* Ends recording cmd and submits it to the queue, to signal fence. A
+ * queue takes one submission at a time: callers that share a context
+ * between threads hold a lock around this. Returns 0 or GV_ERR_GPU. */
+int gv_vk_cmd_submit(GvVk *vk, VkCommandBuffer cmd, VkFence fence);
+/* Waits up to timeout_ns for fence and resets it. Returns 0 or GV_ERR_GPU
+ * (VK_TIMEOUT included). */
+int gv_vk_fence_wait(GvVk *vk, VkFence fence, uint64_t timeout_ns);
 
 #endif

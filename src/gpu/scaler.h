@@ -9,8 +9,8 @@
  * Thread-safety: gv_scaler_run() may be called from any number of threads
  * at once; open and close from one.
  */
-#ifndef GV_RENDER_SCALER_H
-#define GV_RENDER_SCALER_H
+#ifndef GV_GPU_SCALER_H
+#define GV_GPU_SCALER_H
 
 #include <stdint.h>
 

@@ -1,4 +1,4 @@
-#include "render/vulkan/context.h"
+#include "gpu/context.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -547,15 +547,14 @@ const VkMemoryPropertyFlags gv_vk_device_prefs[] = {
     0,
 };
 
-int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t spv_bytes,
-                          uint32_t n_buffers, uint32_t push_bytes)
+/* ---- compute passes ---- */
+
+static int create_pipeline(GvVk *vk, GvVkPass *p, const GvVkPassInfo *info)
 {
     int ret = 0;
     VkShaderModule module = VK_NULL_HANDLE;
     VkDescriptorSetLayoutBinding bindings[8];
-    if (n_buffers > 8)
-        return -EINVAL;
-    for (uint32_t i = 0; i < n_buffers; i++)
+    for (uint32_t i = 0; i < info->n_buffers; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){
             .binding = i,
             .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -564,13 +563,13 @@ int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t
         };
     const VkDescriptorSetLayoutCreateInfo dsl_info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-        .bindingCount = n_buffers,
+        .bindingCount = info->n_buffers,
         .pBindings = bindings,
     };
     VK(vk->CreateDescriptorSetLayout(vk->dev, &dsl_info, NULL, &p->dsl));
     const VkPushConstantRange range = {
         .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-        .size = push_bytes,
+        .size = info->push_bytes,
     };
     const VkPipelineLayoutCreateInfo layout_info = {
         .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
@@ -582,8 +581,8 @@ int gv_vk_pipeline_create(GvVk *vk, GvVkPipeline *p, const uint32_t *spv, size_t
     VK(vk->CreatePipelineLayout(vk->dev, &layout_info, NULL, &p->layout));
     const VkShaderModuleCreateInfo module_info = {
         .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-        .codeSize = spv_bytes,
-        .pCode = spv,
+        .codeSize = info->spv_bytes,
+        .pCode = info->spv,
     };
     VK(vk->CreateShaderModule(vk->dev, &module_info, NULL, &module));
     const VkComputePipelineCreateInfo pipe_info = {
@@ -603,13 +602,189 @@ error:
     return ret;
 }
 
-void gv_vk_pipeline_destroy(GvVk *vk, GvVkPipeline *p)
+static int create_sets(GvVk *vk, GvVkPass *p)
 {
+    int ret = 0;
+    const VkDescriptorPoolSize size = {
+        .type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+        .descriptorCount = p->n_buffers * p->n_sets,
+    };
+    const VkDescriptorPoolCreateInfo pool_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+        .maxSets = p->n_sets,
+        .poolSizeCount = 1,
+        .pPoolSizes = &size,
+    };
+    VK(vk->CreateDescriptorPool(vk->dev, &pool_info, NULL, &p->dpool));
+    const VkDescriptorSetAllocateInfo set_info = {
+        .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+        .descriptorPool = p->dpool,
+        .descriptorSetCount = 1,
+        .pSetLayouts = &p->dsl,
+    };
+    for (uint32_t i = 0; i < p->n_sets; i++)
+        VK(vk->AllocateDescriptorSets(vk->dev, &set_info, &p->sets[i]));
+error:
+    return ret;
+}
+
+static int create_commands(GvVk *vk, GvVkPass *p)
+{
+    int ret = 0;
+    const VkCommandPoolCreateInfo pool_info = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+        .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+        .queueFamilyIndex = vk->queue_family,
+    };
+    const VkFenceCreateInfo fence_info = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+    for (uint32_t i = 0; i < p->n_cmds; i++) {
+        VK(vk->CreateCommandPool(vk->dev, &pool_info, NULL, &p->cpools[i]));
+        const VkCommandBufferAllocateInfo cmd_info = {
+            .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+            .commandPool = p->cpools[i],
+            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+            .commandBufferCount = 1,
+        };
+        VK(vk->AllocateCommandBuffers(vk->dev, &cmd_info, &p->cmds[i]));
+        VK(vk->CreateFence(vk->dev, &fence_info, NULL, &p->fences[i]));
+    }
+error:
+    return ret;
+}
+
+int gv_vk_pass_create(GvVk *vk, GvVkPass **out, const GvVkPassInfo *info)
+{
+    *out = NULL;
+    if (info->n_buffers < 1 || info->n_buffers > 8 || info->n_sets < 1 ||
+        info->n_sets > 1024 || info->n_cmds > 1024)
+        return -EINVAL;
+    int ret = -ENOMEM;
+    GvVkPass *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->n_buffers = info->n_buffers;
+    p->push_bytes = info->push_bytes;
+    p->n_sets = info->n_sets;
+    p->n_cmds = info->n_cmds;
+    p->sets = calloc(p->n_sets, sizeof(*p->sets));
+    p->cpools = calloc(p->n_cmds + 1, sizeof(*p->cpools));
+    p->cmds = calloc(p->n_cmds + 1, sizeof(*p->cmds));
+    p->fences = calloc(p->n_cmds + 1, sizeof(*p->fences));
+    if (!p->sets || !p->cpools || !p->cmds || !p->fences ||
+        (ret = create_pipeline(vk, p, info)) < 0 || (ret = create_sets(vk, p)) < 0 ||
+        (ret = create_commands(vk, p)) < 0) {
+        gv_vk_pass_destroy(vk, &p);
+        return ret;
+    }
+    *out = p;
+    return 0;
+}
+
+void gv_vk_pass_destroy(GvVk *vk, GvVkPass **pp)
+{
+    GvVkPass *const p = *pp;
+    if (!p)
+        return;
+    /* command buffers and descriptor sets go with their pools */
+    for (uint32_t i = 0; p->fences && i < p->n_cmds; i++)
+        if (p->fences[i])
+            vk->DestroyFence(vk->dev, p->fences[i], NULL);
+    for (uint32_t i = 0; p->cpools && i < p->n_cmds; i++)
+        if (p->cpools[i])
+            vk->DestroyCommandPool(vk->dev, p->cpools[i], NULL);
+    if (p->dpool)
+        vk->DestroyDescriptorPool(vk->dev, p->dpool, NULL);
     if (p->pipe)
         vk->DestroyPipeline(vk->dev, p->pipe, NULL);
     if (p->layout)
         vk->DestroyPipelineLayout(vk->dev, p->layout, NULL);
     if (p->dsl)
         vk->DestroyDescriptorSetLayout(vk->dev, p->dsl, NULL);
-    *p = (GvVkPipeline){ 0 };
+    free(p->sets);
+    free(p->cpools);
+    free(p->cmds);
+    free(p->fences);
+    free(p);
+    *pp = NULL;
+}
+
+void gv_vk_pass_write(GvVk *vk, const GvVkPass *p, uint32_t set, const GvVkBuf *const *bufs)
+{
+    VkDescriptorBufferInfo infos[8];
+    VkWriteDescriptorSet writes[8];
+    for (uint32_t b = 0; b < p->n_buffers; b++) {
+        infos[b] = (VkDescriptorBufferInfo){ .buffer = bufs[b]->buf, .range = VK_WHOLE_SIZE };
+        writes[b] = (VkWriteDescriptorSet){
+            .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+            .dstSet = p->sets[set],
+            .dstBinding = b,
+            .descriptorCount = 1,
+            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .pBufferInfo = &infos[b],
+        };
+    }
+    vk->UpdateDescriptorSets(vk->dev, p->n_buffers, writes, 0, NULL);
+}
+
+void gv_vk_pass_bind(GvVk *vk, const GvVkPass *p, VkCommandBuffer cmd, uint32_t set)
+{
+    vk->CmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipe);
+    vk->CmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &p->sets[set],
+                              0, NULL);
+}
+
+void gv_vk_pass_dispatch(GvVk *vk, const GvVkPass *p, VkCommandBuffer cmd, const void *push,
+                         uint32_t gx, uint32_t gy)
+{
+    vk->CmdPushConstants(cmd, p->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, p->push_bytes, push);
+    vk->CmdDispatch(cmd, gx, gy, 1);
+}
+
+/* ---- commands ---- */
+
+int gv_vk_cmd_begin(GvVk *vk, VkCommandBuffer cmd)
+{
+    int ret = 0;
+    const VkCommandBufferBeginInfo begin = {
+        .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+        .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+    };
+    VK(vk->BeginCommandBuffer(cmd, &begin));
+error:
+    return ret;
+}
+
+void gv_vk_cmd_barrier(GvVk *vk, VkCommandBuffer cmd, VkPipelineStageFlags src_stage,
+                       VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                       VkAccessFlags dst_access)
+{
+    const VkMemoryBarrier barrier = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = src_access,
+        .dstAccessMask = dst_access,
+    };
+    vk->CmdPipelineBarrier(cmd, src_stage, dst_stage, 0, 1, &barrier, 0, NULL, 0, NULL);
+}
+
+int gv_vk_cmd_submit(GvVk *vk, VkCommandBuffer cmd, VkFence fence)
+{
+    int ret = 0;
+    VK(vk->EndCommandBuffer(cmd));
+    const VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+        .commandBufferCount = 1,
+        .pCommandBuffers = &cmd,
+    };
+    VK(vk->QueueSubmit(vk->queue, 1, &submit, fence));
+error:
+    return ret;
+}
+
+int gv_vk_fence_wait(GvVk *vk, VkFence fence, uint64_t timeout_ns)
+{
+    int ret = 0;
+    VK(vk->WaitForFences(vk->dev, 1, &fence, VK_TRUE, timeout_ns));
+    VK(vk->ResetFences(vk->dev, 1, &fence));
+error:
+    return ret;
 }
