@@ -373,7 +373,8 @@ int main(void)
     /* GV_ALLOCFAIL_VERBOSE=1: each failed call site and the result;
      * addr2line -e test_allocfail 0x... names the line. */
     verbose = getenv("GV_ALLOCFAIL_VERBOSE") && atoi(getenv("GV_ALLOCFAIL_VERBOSE"));
-    snprintf(dir, sizeof(dir), "/tmp/gv-allocfail-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/gv-allocfail-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         return 1;
     snprintf(in_dir, sizeof(in_dir), "%s/in", dir);
@@ -413,6 +414,7 @@ int main(void)
     snprintf(path, sizeof(path), "%s/notes.jpg", in_dir);
     unlink(path);
     rmdir(in_dir);
+    sequence_left(); /* the frames the last, successful, run kept */
     rmdir(seq_dir);
     rmdir(dir);
     return check_report("test_allocfail");

@@ -208,8 +208,13 @@ static int dir_entries(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/gv_test_audio_%d", (int)getpid());
-    mkdir(dir, 0755);
+    /* a fresh folder of the test's own, under $TMPDIR or /tmp */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/gv_test_audio_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror(dir);
+        return 1;
+    }
     char path[400];
     snprintf(path, sizeof(path), "%s/sine3.wav", dir);
     avcheck_write_wav(path, 44100, 2, 3.0, 440, AMPLITUDE);

@@ -18,8 +18,7 @@ trap 'chmod -R u+rwx "$work" 2> /dev/null; rm -rf "$work"' EXIT
 cd "$work"
 . "$GV_SOURCE_DIR/tests/check.sh"
 note() { echo "test_badinput: $*"; }
-unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO IMAGE_HEIGHT ANIMATION_DURATION \
-  ASPECT_RATIO_W ASPECT_RATIO_H STRICT MAX_PIXELS USE_GPU BACKGROUND RECURSIVE
+unset_setting_keys "$GRIDVID" || exit 1
 
 # Sanitizer builds use several times the memory and time.
 if ldd "$GRIDVID" "$GV_BUILD_DIR/libgridvid.so" 2> /dev/null | grep -q 'libasan'; then

@@ -16,8 +16,17 @@ for i in 1 2 3 4 5 6; do
 done
 
 size_of() { ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$1"; }
-# keep the user's environment out of the tests
-unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO
+# keep the user's environment out of the tests: every key gridvid reads
+unset_setting_keys "$GRIDVID" || exit 1
+# the list is the whole table: every key SPEC.md names is in it
+for key in OUTPUT_FILENAME FPS ANIMATION_DURATION ASPECT_RATIO_W ASPECT_RATIO_H CROP_POSITION \
+  IMAGE_HEIGHT THREAD_COUNT USE_GPU GPU_MEMORY_LIMIT MEMORY_BATCH_SIZE STREAM_PROCESSING \
+  TEMP_DIR USE_VIDEOTOOLBOX WIDTH HEIGHT LAYOUT ROWS GAP BACKGROUND DIRECTION EASING SPEED \
+  MOTION_BLUR ENCODER CODEC CRF PRESET BITRATE AUDIO GPU_DEVICE; do
+  check "--help lists the key $key" grep -qx "$key" <<< "$setting_keys"
+done
+check "no settings key is left in the environment" \
+  [ -z "$(env | cut -d= -f1 | grep -xF "$setting_keys")" ]
 
 # --- precedence ---
 printf 'WIDTH=64\nHEIGHT=48\n' > .env

@@ -5,6 +5,8 @@ set -u
 gridvid=${GRIDVID:-${GV_BUILD_DIR:?}/gridvid}
 src=${GV_SOURCE_DIR:?}
 man=$src/docs/gridvid.1
+. "$src/tests/check.sh"
+unset_setting_keys "$gridvid" || exit 1
 fails=0
 
 flags=$("$gridvid" --help | grep -E '^  -' | cut -c3-30 |

@@ -20,8 +20,7 @@ trap cleanup EXIT
 cd "$work"
 . "$GV_SOURCE_DIR/tests/check.sh"
 note() { echo "test_faults: $*"; }
-unset WIDTH HEIGHT FPS OUTPUT_FILENAME SIZE ROWS AUDIO IMAGE_HEIGHT ANIMATION_DURATION \
-  STREAM_PROCESSING TEMP_DIR USE_GPU
+unset_setting_keys "$GRIDVID" || exit 1
 if ldd "$GRIDVID" "$GV_BUILD_DIR/libgridvid.so" 2> /dev/null | grep -q 'libasan'; then
   slow=4
 else

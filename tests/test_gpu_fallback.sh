@@ -10,6 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 . "$GV_SOURCE_DIR/tests/check.sh"
+unset_setting_keys "$GRIDVID" || exit 1
 loud=(--demo --size 320x240 --tile-height 80 --fps 30 --duration 1 --crf 0 --motion-blur 2
       --direction alternate --gap 6 --background '#203040')
 common=("${loud[@]}" --quiet)

@@ -9,6 +9,9 @@ meson=${MESON:-meson}
 cc=${CC:-cc}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. "$src/tests/check.sh"
+# the caller's settings (USE_GPU, ...) stay out of the runs
+unset_setting_keys "$build/gridvid" || exit 1
 fails=0
 check() { # description, command...
   local what=$1; shift

@@ -9,8 +9,12 @@
  * result, so a sample may differ from the exact formula by at most 1, and
  * the test's own conversion of a colour to Y'CbCr may round the other way:
  * TOL = 2. The default-settings test (CRF 23) checks the stream, not pixels.
+ *
+ * Every file is written in a fresh folder of its own under $TMPDIR (or
+ * /tmp), removed at the end.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +37,15 @@ static const uint8_t palette[NCOL][3] = {
     { 128, 64, 0 },    { 0, 128, 64 },    { 64, 0, 128 },    { 200, 150, 100 },
 };
 
-static char dir[256];
+static char top[256]; /* the test's own folder */
+static char dir[300];  /* the images, in top */
+
+/* name in top */
+static const char *in_top(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", top, name);
+    return buf;
+}
 
 /* Y'CbCr of an sRGB colour, BT.709 limited range, written out here again
  * rather than taken from the library so that the test checks it. */
@@ -46,13 +58,24 @@ static void yuv_of(const uint8_t c[3], double out[3])
     out[2] = 128 + 224 * (r - y) / 1.5748;
 }
 
-/* n flat images of 120x90 (4:3, so the square crop is exercised) */
-static void make_images(int n)
+/* n flat images of 120x90 (4:3, so the square crop is exercised), in a
+ * new folder */
+static int make_images(int n)
 {
-    snprintf(dir, sizeof(dir), "/tmp/gv_test_render_%d", (int)getpid());
-    mkdir(dir, 0755);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(top, sizeof(top), "%s/gv_test_render_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(top)) {
+        perror(top);
+        return -1;
+    }
+    in_top(dir, sizeof(dir), "imgs");
+    if (mkdir(dir, 0755) < 0) {
+        perror(dir);
+        rmdir(top);
+        return -1;
+    }
     for (int k = 0; k < n; k++) {
-        char path[300];
+        char path[400];
         snprintf(path, sizeof(path), "%s/img%d.ppm", dir, k);
         FILE *f = fopen(path, "wb");
         fprintf(f, "P6\n120 90\n255\n");
@@ -60,16 +83,20 @@ static void make_images(int n)
             fwrite(palette[k % NCOL], 1, 3, f);
         fclose(f);
     }
+    return 0;
 }
 
-static void remove_images(int n)
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    for (int k = 0; k < n; k++) {
-        char path[300];
-        snprintf(path, sizeof(path), "%s/img%d.ppm", dir, k);
-        unlink(path);
-    }
-    rmdir(dir);
+    (void)st;
+    (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* top and everything in it */
+static void remove_all(void)
+{
+    nftw(top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 typedef struct Video {
@@ -224,7 +251,8 @@ static void test_default_stream(void)
     s.tile_height = 80;
     s.fps_num = 10;
     s.duration = 2;
-    const char *out = "/tmp/gv_test_default.mp4";
+    char buf[300];
+    const char *out = in_top(buf, sizeof(buf), "default.mp4");
     CHECK_INT(render(&s, out), 0);
     Video v;
     CHECK_INT(decode_video(out, &v), 0);
@@ -254,7 +282,8 @@ static void test_fractional_rate(void)
     s.fps_num = 30000;
     s.fps_den = 1001;
     s.duration = 1; /* 29.97 frames round to 30 */
-    const char *out = "/tmp/gv_test_ntsc.mp4";
+    char buf[300];
+    const char *out = in_top(buf, sizeof(buf), "ntsc.mp4");
     CHECK_INT(render(&s, out), 0);
     Video v;
     CHECK_INT(decode_video(out, &v), 0);
@@ -306,7 +335,8 @@ static void test_pixels_rows(void)
     s.duration = 2;
     s.crf = 0;
     s.direction = GV_DIRECTION_ALTERNATE;
-    const char *out = "/tmp/gv_test_rows.mp4";
+    char buf[300];
+    const char *out = in_top(buf, sizeof(buf), "rows.mp4");
     CHECK_INT(render(&s, out), 0);
     Video v;
     CHECK_INT(decode_video(out, &v), 0);
@@ -357,7 +387,8 @@ static void test_columns_and_gap(void)
     s.fps_num = 11;
     s.duration = 2; /* 22 frames, P = 4 * 88 = 352, u = 16 i */
     s.crf = 0;
-    const char *out = "/tmp/gv_test_columns.mp4";
+    char buf[300];
+    const char *out = in_top(buf, sizeof(buf), "columns.mp4");
     CHECK_INT(render(&s, out), 0);
     Video v;
     CHECK_INT(decode_video(out, &v), 0);
@@ -381,8 +412,8 @@ static void test_columns_and_gap(void)
 static void test_no_images(void)
 {
     /* a folder with no image: exit code 3 (bad input), nothing written */
-    char empty[300];
-    snprintf(empty, sizeof(empty), "%s_empty", dir);
+    char empty[300], none[300];
+    in_top(empty, sizeof(empty), "empty");
     mkdir(empty, 0755);
     char junk[400];
     snprintf(junk, sizeof(junk), "%s/notes.jpg", empty);
@@ -394,7 +425,7 @@ static void test_no_images(void)
     const char *inputs[] = { empty };
     s.inputs = inputs;
     s.n_inputs = 1;
-    s.output = "/tmp/gv_test_none.mp4";
+    s.output = in_top(none, sizeof(none), "none.mp4");
     s.gpu = GV_GPU_FALSE;
     GvContext *ctx;
     CHECK_INT(gv_open(&ctx, &s), 0);
@@ -432,12 +463,14 @@ static void test_dry_run_matches_render(void)
     s.plan = collect_line;
     s.plan_opaque = &dry;
     s.dry_run = 1;
-    CHECK_INT(render(&s, "/tmp/gv_test_dry.mp4"), 0);
-    CHECK(access("/tmp/gv_test_dry.mp4", F_OK) != 0); /* nothing written */
+    char out[300];
+    in_top(out, sizeof(out), "dry.mp4");
+    CHECK_INT(render(&s, out), 0);
+    CHECK(access(out, F_OK) != 0); /* nothing written */
     s.dry_run = 0;
     s.plan_opaque = &real;
-    CHECK_INT(render(&s, "/tmp/gv_test_dry.mp4"), 0);
-    CHECK(access("/tmp/gv_test_dry.mp4", F_OK) == 0);
+    CHECK_INT(render(&s, out), 0);
+    CHECK(access(out, F_OK) == 0);
     CHECK(strcmp(dry.text, real.text) == 0);
     CHECK(strstr(dry.text, "inputs: 12 images used, 0 skipped") != NULL);
     CHECK(strstr(dry.text, "row 1: y 80, 4 images, period 320 px, travel 320.0 px, 320.0 px/s, right") != NULL);
@@ -445,7 +478,7 @@ static void test_dry_run_matches_render(void)
     /* and the video shows that layout: row 1 starts at y 80 and holds
      * images 1 4 7 10 (column-major), one period across the frame */
     Video v;
-    CHECK_INT(decode_video("/tmp/gv_test_dry.mp4", &v), 0);
+    CHECK_INT(decode_video(out, &v), 0);
     CHECK_INT(v.frames, 10);
     CHECK_COLOUR(&v, 0, 40, 78, palette[0]);
     CHECK_COLOUR(&v, 0, 40, 81, palette[1]);
@@ -454,18 +487,20 @@ static void test_dry_run_matches_render(void)
     CHECK_COLOUR(&v, 0, 280, 120, palette[10]);
     free_video(&v);
     printf("%s", dry.text);
-    unlink("/tmp/gv_test_dry.mp4");
+    unlink(out);
 }
 
 int main(void)
 {
-    make_images(NCOL);
+    if (make_images(NCOL) < 0)
+        return 1;
     test_default_stream();
     test_fractional_rate();
     test_pixels_rows();
     test_columns_and_gap();
     test_no_images();
     test_dry_run_matches_render();
-    remove_images(NCOL);
+    remove_all();
+    CHECK(access(top, F_OK) != 0);
     return check_report("test_render");
 }
