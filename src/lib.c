@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "gridvid/gridvid.h"
+#include "hooks.h"
 #include "log.h"
 #include "pipeline.h"
 
 struct GvContext {
     GvSettings s;
     GvLog log;
+    GvHooks hooks;
     atomic_int cancel;
     int ran;
     GvSummary summary;
@@ -69,6 +71,7 @@ GV_API int gv_open(GvContext **out, const GvSettings *s)
         return -ENOMEM;
     ctx->s = *s;
     ctx->log = (GvLog){ s->log, s->log_opaque, s->log_level };
+    gv_hooks_read(&ctx->hooks);
     atomic_init(&ctx->cancel, 0);
     *out = ctx;
     return 0;
@@ -79,7 +82,7 @@ GV_API int gv_run(GvContext *ctx)
     if (!ctx || ctx->ran)
         return -EINVAL;
     ctx->ran = 1;
-    return gv_pipeline_run(&ctx->s, &ctx->log, &ctx->cancel, &ctx->summary);
+    return gv_pipeline_run(&ctx->s, &ctx->hooks, &ctx->log, &ctx->cancel, &ctx->summary);
 }
 
 GV_API void gv_cancel(GvContext *ctx)

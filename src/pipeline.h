@@ -5,7 +5,7 @@
  * frame, the compositor renders into pooled pictures and the encoder
  * thread takes them without a copy.
  *
- *   scan -> probe (workers) -> layout -> tile workers -> compositor -> encoder thread
+ *   probe -> layout -> tile store -> compositor (failover) -> frame queue -> sink
  */
 #ifndef GV_PIPELINE_H
 #define GV_PIPELINE_H
@@ -13,10 +13,11 @@
 #include <stdatomic.h>
 
 #include "gridvid/gridvid.h"
+#include "hooks.h"
 #include "log.h"
 
 /* Runs settings s to completion; fills summary. cancel is polled. */
-int gv_pipeline_run(const GvSettings *s, const GvLog *log, atomic_int *cancel,
-                    GvSummary *summary);
+int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
+                    atomic_int *cancel, GvSummary *summary);
 
 #endif

@@ -1,0 +1,105 @@
+/*
+ * The tile stage: tiles prepared just in time on a pool of workers, held
+ * while frames show them and freed after their last frame.
+ *
+ * The schedule (from the layout) gives every image the first and the
+ * last frame that shows it. Workers take images in first-frame order,
+ * with at most `batch` decoding at once and at most `cap` tiles in
+ * memory (the most any frame needs, plus `batch` of run-ahead), so memory
+ * is bounded however many images there are. The consumer waits for a
+ * tile only when the frame it is about to render needs it.
+ *
+ * The store also opens the GPU tile scaler (gpu/scaler.h) on a thread of
+ * its own where the run may use it; workers use it once it is open.
+ *
+ * An image that passed the probe but fails to decode voids the attempt
+ * (the layout depends on the set of usable images): gv_tilestore_error()
+ * returns GV_ERR_DECODE and gv_tilestore_failure() says why for each.
+ *
+ * Thread-safety: gv_tilestore_wait(), _ready(), _release() and _error()
+ * may be called from any thread; the rest from the owner's.
+ */
+#ifndef GV_TILESTORE_H
+#define GV_TILESTORE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "layout.h"
+#include "log.h"
+#include "tiles.h"
+
+/* The share of GPU_MEMORY_LIMIT the tile scaler may hold (and as much
+ * pinned host memory): two slots, each up to about 40 MP at the default. */
+#define GV_SCALER_MEMORY_SHARE 4
+
+typedef struct GvTileSchedule {
+    int64_t *first, *last;   /* per image: frames that show it; first < 0: none */
+    int *by_first, *by_last; /* the shown images by first and by last frame */
+    int n_shown;
+    int max_live;            /* the most tiles held at once */
+} GvTileSchedule;
+
+/*
+ * The schedule of layout l. A tile is held `hold` frames past its last
+ * (the frames still in flight in the compositor). Returns 0 or -ENOMEM.
+ */
+int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold);
+void gv_tile_schedule_free(GvTileSchedule *sch);
+
+typedef struct GvTileStore GvTileStore;
+
+typedef struct GvTileStoreConfig {
+    char *const *paths;           /* image k's file; NULL: generated demo images */
+    int n;                        /* images */
+    const GvTileSpec *spec;       /* tile size, crop, background, limits */
+    const GvTileSchedule *sched;  /* decode order and memory bound */
+    int threads;                  /* workers */
+    int batch;                    /* images decoding at once */
+    /* The GPU tile scaler, opened when scaler.memory_bytes > 0. */
+    GvScalerConfig scaler;
+    int scaler_wait;              /* test-only: tiles wait for the scaler */
+    atomic_int *cancel;
+    const GvLog *log;
+} GvTileStoreConfig;
+
+/* Returns 0 or -ENOMEM. Nothing is decoded yet. */
+int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg);
+
+/* Starts the workers (and the scaler's opening). Returns 0, or -EAGAIN
+ * when no worker could start. */
+int gv_tilestore_start(GvTileStore *ts);
+
+/* Decodes images ks[0..n) now, in parallel on the caller's thread and
+ * helpers, without the workers (one frame's preview). Returns 0, or the
+ * error gv_tilestore_error() would return. */
+int gv_tilestore_load(GvTileStore *ts, const int *ks, int n);
+
+/* Image k's tile, waiting while it decodes; NULL when it failed or on
+ * cancel. */
+const GvTile *gv_tilestore_wait(GvTileStore *ts, int k);
+
+/* Whether image k's tile is ready now. */
+int gv_tilestore_ready(GvTileStore *ts, int k);
+
+/* Frees image k's tile: no frame will read it again. */
+void gv_tilestore_release(GvTileStore *ts, int k);
+
+/* 0; GV_ERR_DECODE when some image failed to decode; or the first error
+ * that is not bad input (-ENOMEM, ...). */
+int gv_tilestore_error(GvTileStore *ts);
+
+/* Why image k failed to decode, or NULL. */
+const char *gv_tilestore_failure(const GvTileStore *ts, int k);
+
+/* The tiles, indexed by image (NULL where not held). */
+const GvTile *const *gv_tilestore_tiles(const GvTileStore *ts);
+
+/* Stops the workers and closes the scaler; tiles stay until close.
+ * Returns the images the GPU scaled. */
+int gv_tilestore_stop(GvTileStore *ts);
+
+/* Stops, frees every tile and the store. */
+void gv_tilestore_close(GvTileStore **ts);
+
+#endif
