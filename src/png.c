@@ -1,6 +1,7 @@
 /*
  * PNG output on top of libvips: Y'CbCr to sRGB, encoded in memory,
- * written beside the destination and renamed into place.
+ * written to a locked temporary beside the destination and renamed into
+ * place (output.c).
  */
 #include "png.h"
 
@@ -15,19 +16,8 @@
 #include <vips/vips.h>
 
 #include "color.h"
+#include "output.h"
 #include "tiles.h"
-
-/* "dir/.name.tmp-XXXXXX" for "dir/name": beside it, so rename() is atomic. */
-static char *temp_name(const char *const path)
-{
-    const char *const slash = strrchr(path, '/');
-    const size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-    const size_t n = strlen(path) + sizeof(".tmp-XXXXXX") + 1;
-    char *const tmp = malloc(n);
-    if (tmp)
-        snprintf(tmp, n, "%.*s.%s.tmp-XXXXXX", (int)dir, path, path + dir);
-    return tmp;
-}
 
 int gv_picture_write_png(const GvPicture *const pic, const char *const path, char *const reason,
                          const size_t reason_len)
@@ -42,12 +32,12 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     if ((size_t)w > SIZE_MAX / 3 / (size_t)h)
         return -ENOMEM;
     uint8_t *const rgb = malloc((size_t)w * h * 3);
-    char *const tmp = temp_name(path);
+    GvOutput out;
     VipsImage *img = NULL, *typed = NULL;
     void *png = NULL;
     size_t png_size = 0;
-    int fd = -1, created = 0;
-    if (!rgb || !tmp) {
+    gv_output_init(&out, path);
+    if (!rgb) {
         ret = -ENOMEM;
         goto end;
     }
@@ -61,16 +51,8 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     }
 
     ret = GV_ERR_IO;
-    if ((fd = mkstemp(tmp)) < 0) {
-        gv_errno_reason(reason, reason_len, "cannot create a temporary file", errno);
+    if (gv_output_temp(&out, reason, reason_len) < 0)
         goto end;
-    }
-    created = 1;
-    /* mkstemp makes it private (0600); a PNG is as readable as any file. */
-    if (fchmod(fd, 0644) < 0) {
-        gv_errno_reason(reason, reason_len, "cannot set permissions", errno);
-        goto end;
-    }
     /* Low zlib effort: previews and frame sequences are written often,
      * and the default level costs several times the time for a few
      * percent of size. */
@@ -83,7 +65,7 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     /* Written here rather than through a vips target, whose error
      * ("write error") loses the cause: a full disk must say so. */
     for (size_t done = 0; done < png_size;) {
-        const ssize_t n = write(fd, (const uint8_t *)png + done, png_size - done);
+        const ssize_t n = write(out.fd, (const uint8_t *)png + done, png_size - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -92,35 +74,16 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
         }
         done += (size_t)n;
     }
-    /* On the disk before its name is: after a power failure the name
-     * must not stand for an empty file. */
-    if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
-        gv_errno_reason(reason, reason_len, "cannot write PNG", errno);
+    if (gv_output_publish(&out, reason, reason_len) < 0)
         goto end;
-    }
-    const int fdc = fd;
-    fd = -1;
-    /* Where writes are deferred (NFS, quotas), close reports the failure. */
-    if (close(fdc) < 0) {
-        gv_errno_reason(reason, reason_len, "cannot write PNG", errno);
-        goto end;
-    }
-    if (rename(tmp, path) < 0) {
-        gv_errno_reason(reason, reason_len, "cannot rename the temporary file", errno);
-        goto end;
-    }
     ret = 0;
 end:
     g_free(png);
-    if (fd >= 0)
-        close(fd);
-    if (ret < 0 && created)
-        unlink(tmp);
+    gv_output_close(&out);
     if (typed)
         g_object_unref(typed);
     if (img)
         g_object_unref(img);
-    free(tmp);
     free(rgb);
     return ret;
 }
