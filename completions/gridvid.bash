@@ -49,8 +49,9 @@ _gridvid()
             h264_nvenc hevc_nvenc av1_nvenc h264_vaapi hevc_vaapi av1_vaapi vp9_vaapi
             h264_qsv hevc_qsv av1_qsv vp9_qsv' ;;
     --preset) values='ultrafast superfast veryfast faster fast medium slow slower veryslow' ;;
-    --gpu) values='auto true false require' ;;
+    --gpu | --gpu-decode) values='auto true false require' ;;
     --gpu-device) values='llvmpipe' ;;
+    --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
     --progress) values='auto none plain json' ;;
     --background)
@@ -75,8 +76,8 @@ _gridvid()
             --aspect --aspect-ratio-w --aspect-ratio-h --tile-height --crop --gap
             --background --direction --easing --speed --motion-blur --order --recursive
             --strict --max-pixels --codec --encoder --crf --preset --bitrate --audio
-            --videotoolbox --gpu --gpu-device --gpu-memory --threads --batch --stream
-            --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
+            --videotoolbox --gpu --gpu-decode --gpu-device --gpu-memory --memory-limit
+            --threads --batch --stream --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
             -v --verbose -h --help --version --'
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
         return

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 passed=0
 failed=0
+failed_names=()
 run_suite() {
   local dir=$1
   meson test -C "$dir" --print-errorlogs --num-processes "${GV_TEST_JOBS:-2}"
@@ -17,6 +18,17 @@ run_suite() {
   f=$(grep -cE '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
   passed=$((passed + p))
   failed=$((failed + f))
+  # the names of the failed tests, to be listed again at the very end
+  local name
+  while IFS= read -r name; do
+    [ -n "$name" ] && failed_names+=("$dir: $name (log: $dir/meson-logs/testlog.txt)")
+  done < <(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("result") in ("FAIL", "TIMEOUT", "ERROR", "UNEXPECTEDPASS"):
+        print(t["name"], t["result"])
+' "$log")
 }
 
 run_suite build
@@ -52,6 +64,7 @@ fuzz_smoke() {
     cat build-fuzz/build.log
     echo "fuzz smoke: the fuzzers did not build"
     failed=$((failed + 1))
+    failed_names+=("fuzz build (log: build-fuzz/build.log)")
     return
   fi
   local out
@@ -59,8 +72,15 @@ fuzz_smoke() {
   echo "$out"
   passed=$((passed + $(grep -c '^fuzz [a-z]*: ok' <<< "$out")))
   failed=$((failed + $(grep -c '^fuzz [a-z]*: FAILED' <<< "$out")))
+  local line
+  while IFS= read -r line; do
+    [ -n "$line" ] && failed_names+=("$line")
+  done < <(grep '^fuzz [a-z]*: FAILED' <<< "$out")
 }
 fuzz_smoke
 
+for name in "${failed_names[@]}"; do
+  echo "FAILED: $name"
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

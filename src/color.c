@@ -78,10 +78,10 @@ static void rgb_to_yuv_affine(double offset[3], double m[3][3])
  * itself, which keeps the two identical without trusting either side's
  * last bit.
  */
-#define FIX_BITS 20
+#define FIX_BITS GV_YUV_FIX_BITS
 #define FIX_ONE (1 << FIX_BITS)
 #define FIX_HALF (1 << (FIX_BITS - 1))
-#define FIX_GUARD 4
+#define FIX_GUARD GV_YUV_FIX_GUARD
 
 typedef struct YuvTables {
     int32_t t[3][3][256]; /* output (Y', Cb, Cr), input (R', G', B'), value */
@@ -164,4 +164,11 @@ void gv_rgb_to_yuv_n(const uint8_t *const rgb, const size_t n, uint8_t *const y,
         u[i] = o[1];
         v[i] = o[2];
     }
+}
+
+int gv_rgb_to_yuv_tables(int32_t t[3][3][256])
+{
+    pthread_once(&tables_once, init_tables);
+    memcpy(t, tables.t, sizeof(tables.t));
+    return tables.usable;
 }

@@ -21,4 +21,16 @@ void gv_yuv_to_rgb(uint8_t y, uint8_t u, uint8_t v, uint8_t *r, uint8_t *g, uint
  */
 void gv_rgb_to_yuv_n(const uint8_t *rgb, size_t n, uint8_t *y, uint8_t *u, uint8_t *v);
 
+/*
+ * The tables behind gv_rgb_to_yuv_n(), for another processor to convert
+ * the same way (the JPEG engine's kernel): output k (Y', Cb, Cr) of
+ * (r, g, b) is (t[k][0][r] + t[k][1][g] + t[k][2][b] + 2^(B-1)) >> B with
+ * B = GV_YUV_FIX_BITS, except where that sum's fraction lies within
+ * GV_YUV_FIX_GUARD of one half: those pixels (and every pixel when this
+ * returns 0) take gv_rgb_to_yuv()'s double arithmetic.
+ */
+#define GV_YUV_FIX_BITS 20
+#define GV_YUV_FIX_GUARD 4
+int gv_rgb_to_yuv_tables(int32_t t[3][3][256]);
+
 #endif

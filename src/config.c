@@ -37,6 +37,7 @@ _Static_assert(sizeof(GvOrder) == sizeof(int), "enum size");
 #define MAX_SPEED 1000000
 #define MAX_BITRATE INT64_C(10000000000)
 #define MAX_PIXELS_LIMIT UINT64_C(1000000000000)
+#define MAX_MEMORY_LIMIT 1048576 /* MiB */
 /* Longest part of a rejected value quoted back in a message. */
 #define QUOTE_MAX 64
 
@@ -609,6 +610,17 @@ static int parse_order(GvSettings *s, const char *v, const char **expect)
     return 0;
 }
 
+/* auto, or MiB; 0 is auto too, as THREAD_COUNT's 0 is. */
+static int parse_memory_limit(GvSettings *s, const char *v, const char **expect)
+{
+    (void)expect;
+    uint64_t n = 0;
+    if (ascii_casecmp(v, "auto") && (parse_u64(v, &n) < 0 || n > MAX_MEMORY_LIMIT))
+        return -1;
+    s->memory_limit_mib = (int)n;
+    return 0;
+}
+
 #define OFF(field) offsetof(GvSettings, field)
 
 #define STRING(k, f, a, h, d, field, e) \
@@ -704,10 +716,18 @@ static const Key keys[] = {
     ENUM("USE_GPU", "--gpu", "auto|true|false|require",
          "GPU when one works (true: warn if not), CPU only, or GPU or fail", "auto", gpu,
          gpu_names, "expected auto, true, false or require"),
+    ENUM("GPU_DECODE", "--gpu-decode", "auto|true|false|require",
+         "JPEG decoding on the GPU's JPEG engine where there is one (true: warn if not), never, "
+         "or engine or fail", "auto", gpu_decode, gpu_names,
+         "expected auto, true, false or require"),
     OPTIONAL("GPU_DEVICE", "--gpu-device", "NAME",
              "use the Vulkan device whose name contains NAME", "first suitable", gpu_device),
     INT("GPU_MEMORY_LIMIT", "--gpu-memory", "MIB", "memory the GPU path may hold", "2048",
         gpu_memory_mib, 64, 1048576),
+    CUSTOM("MEMORY_LIMIT", "--memory-limit", "MIB|auto",
+           "memory the frames may hold, sizing the encoder's threads and look-ahead; "
+           "auto or 0 = 2048", "auto", parse_memory_limit,
+           "expected auto, or MiB as a whole number from 0 (auto) to 1048576"),
     INT("THREAD_COUNT", "--threads", "N", "worker threads, 0 = one per core", "0", threads, 0,
         1024),
     INT("MEMORY_BATCH_SIZE", "--batch", "N", "images decoded at once, 0 = 2 x threads", "0",
@@ -1138,7 +1158,8 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         (ret = check_enum(err, errlen, "DIRECTION", (int)s->direction,
                           GV_DIRECTION_ALTERNATE + 1)) < 0 ||
         (ret = check_enum(err, errlen, "EASING", (int)s->easing, GV_EASING_EASE_OUT + 1)) < 0 ||
-        (ret = check_enum(err, errlen, "USE_GPU", (int)s->gpu, GV_GPU_REQUIRE + 1)) < 0)
+        (ret = check_enum(err, errlen, "USE_GPU", (int)s->gpu, GV_GPU_REQUIRE + 1)) < 0 ||
+        (ret = check_enum(err, errlen, "GPU_DECODE", (int)s->gpu_decode, GV_GPU_REQUIRE + 1)) < 0)
         return ret;
     if ((int)s->order < 0 || (int)s->order > GV_ORDER_GIVEN)
         return bad_int(err, errlen, "ORDER", (int)s->order, find_key("ORDER")->expect);
@@ -1159,6 +1180,9 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         return bad_real(err, errlen, "SPEED", s->speed, find_key("SPEED")->expect);
     if (s->bitrate <= 0 || s->bitrate > MAX_BITRATE)
         return bad_int(err, errlen, "BITRATE", s->bitrate, find_key("BITRATE")->expect);
+    if (s->memory_limit_mib < 0 || s->memory_limit_mib > MAX_MEMORY_LIMIT)
+        return bad_int(err, errlen, "MEMORY_LIMIT", s->memory_limit_mib,
+                       find_key("MEMORY_LIMIT")->expect);
     if (!s->max_pixels || s->max_pixels > MAX_PIXELS_LIMIT) {
         char t[32];
         snprintf(t, sizeof(t), "%" PRIu64, s->max_pixels);

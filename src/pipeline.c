@@ -7,15 +7,16 @@
  *   render/failover.c  compositor: CPU, or Vulkan with CPU fallback
  *   framequeue.c picture pool + bounded queue
  *   sink.c       encoder thread (encode/)
+ *   output.c     the output checked before any work, its locked temporary
+ *                and the rename into place
  *
  * Here: the attempts of a run (a bad image found late, or a hardware
- * encoder lost mid-stream, starts the render over), the temporary output
- * and its rename into place, cancel, progress and the summary.
+ * encoder lost mid-stream, starts the render over), cancel, progress and
+ * the summary.
  */
 #include "pipeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@
 #include "cputime.h"
 #include "encode/encode.h"
 #include "framequeue.h"
+#include "gpu/jpegengine.h"
 #include "layout.h"
+#include "output.h"
 #include "plan.h"
 #include "preview.h"
 #include "probe.h"
@@ -41,8 +44,17 @@
 /* Two queued frames keep the encoder fed (the compositor is ahead of it)
  * without holding more pictures than that. */
 #define QUEUE_FRAMES 2
-/* Pictures an encoder may keep for reference and lookahead. */
-#define ENCODER_FRAMES 64
+/* MEMORY_LIMIT auto, in MiB. */
+#define MEMORY_LIMIT_AUTO 2048
+/* gridvid's memory besides its pictures and tiles: libraries and
+ * libvips; per worker thread (its stack, its malloc arena, the
+ * compositor's rows); per image being decoded; and the GPU driver's host
+ * memory and read-back buffers where a GPU may composite (measured:
+ * docs/PERFORMANCE.md, 2026-12-03). */
+#define OWN_BASE_MIB 96
+#define THREAD_MIB 3
+#define DECODE_MIB 2
+#define GPU_MIB 128
 
 /* What lasts across the attempts of one run. */
 typedef struct Run {
@@ -59,6 +71,9 @@ typedef struct Run {
     GvProbeResult probe;  /* skipped inputs (also those dropped later) */
     int software_encoder; /* a hardware encoder was lost mid-stream */
     int gpu_failed;       /* the GPU failed once: later attempts stay on the CPU */
+    GvOutput out;         /* the video's temporary, made before the first image is read and
+                             written again by each attempt; or the preview's path */
+    GvJpegEngineSet *engines; /* the JPEG engines, opening from the start of the run */
 } Run;
 
 /* One pass from the layout to a finished file. */
@@ -72,7 +87,7 @@ typedef struct Attempt {
     GvPicPool pool;
     GvFrameQueue queue;
     GvSink sink;
-    char tmp[PATH_MAX]; /* the temporary output, "" once renamed */
+    GvTileStats stats;  /* what the tile store did, once stopped */
     double last_report;
     int first_reported;
 } Attempt;
@@ -81,62 +96,35 @@ typedef struct Attempt {
 /* The output file                                                    */
 
 /*
- * Reserves a temporary name beside the output. open() with 0666 rather
- * than mkstemp() so that the finished file gets the permissions the umask
- * gives any new file.
+ * Before any image is read: an output that can never be written is a bad
+ * setting found now, not after the render; the temporaries of dead runs
+ * go; and the video's temporary is made and locked.
  */
-static int make_temp(const char *output, char *tmp, size_t len, const GvLog *log)
+static int prepare_output(Run *run)
 {
-    const char *const slash = strrchr(output, '/');
-    const int dlen = slash ? (int)(slash - output) + 1 : 0;
-    const char *const base = slash ? slash + 1 : output;
-    static atomic_uint counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        const unsigned id = atomic_fetch_add(&counter, 1) * 2654435761u ^ (unsigned)getpid() ^
-                            (unsigned)(gv_now_s() * 1e6);
-        if ((size_t)snprintf(tmp, len, "%.*s.%s.gvtmp-%08x", dlen, output, base, id) >= len)
-            return -ENAMETOOLONG;
-        const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            close(fd);
-            return 0;
-        }
-        if (errno != EEXIST) {
-            const int e = errno;
-            gv_log(log, GV_LOG_ERROR, "cannot write %s: %s", output, strerror(e));
-            tmp[0] = 0;
-            return -e;
-        }
-    }
-    tmp[0] = 0;
-    return -EEXIST;
+    const GvSettings *const s = run->s;
+    const char *const path = s->preview ? s->preview : s->output;
+    int ret = gv_output_check(&run->out, path, run->log);
+    if (ret < 0 || (!s->demo && (ret = gv_output_not_input(&run->out, s->inputs, s->n_inputs,
+                                                           run->log)) < 0))
+        return ret;
+    if (s->dry_run)
+        return 0;
+    gv_output_clean(&run->out, run->log);
+    gv_output_warn_space(&run->out, gv_output_estimate(s), run->log);
+    char why[256];
+    if (!s->preview && (ret = gv_output_temp(&run->out, why, sizeof(why))) < 0)
+        gv_log(run->log, GV_LOG_ERROR, "%s: %s", path, why);
+    return ret;
 }
 
-/*
- * The finished video reaches the disk before it takes the output's name
- * (after a power failure the name must not stand for an empty or partial
- * file), then is renamed onto it: atomic within a directory. File
- * systems without fsync (EINVAL) have nothing to flush.
- */
-static int publish(char *tmp, const char *output, const GvLog *log)
+static int publish(Run *run)
 {
-    const int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    int ret = 0;
-    if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL && errno != EROFS))
-        ret = -errno;
-    if (fd >= 0)
-        close(fd);
-    if (ret < 0) {
-        gv_log(log, GV_LOG_ERROR, "writing %s: %s", output, strerror(-ret));
-        return GV_ERR_IO;
-    }
-    if (rename(tmp, output) != 0) {
-        ret = -errno;
-        gv_log(log, GV_LOG_ERROR, "cannot move the video to %s: %s", output, strerror(-ret));
-        return ret;
-    }
-    tmp[0] = 0;
-    return 0;
+    char why[256];
+    const int ret = gv_output_publish(&run->out, why, sizeof(why));
+    if (ret < 0)
+        gv_log(run->log, GV_LOG_ERROR, "%s: %s", run->out.path, why);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- */
@@ -185,6 +173,8 @@ static void cpu_summary(const Attempt *a, GvSummary *summary, double flush_cpu)
                100.0 * (summary->cpu_s - summary->encoder_cpu_s) / summary->encoder_cpu_s);
 }
 
+static void plan_decoder_line(const Run *run, const char *device);
+
 /* ---------------------------------------------------------------- */
 /* Opening the stages                                                 */
 
@@ -193,6 +183,41 @@ static int scaler_wanted(const Run *run)
 {
     return !run->gpu_failed && run->s->gpu != GV_GPU_FALSE && run->probe.gpu_candidates > 0 &&
            run->spec.gpu_min_ratio > 0 && gv_compositor_vulkan;
+}
+
+/* The share of GPU_MEMORY_LIMIT the JPEG engine's decoded photos may hold. */
+#define ENGINE_MEMORY_SHARE 2
+/* Files one JPEG engine decodes together, at most; and the engines, each
+ * with a thread: while one waits for the GPU's JPEG decoders, another
+ * prepares its batch or scales. */
+#define ENGINE_BATCH 32
+#define ENGINE_THREADS 2
+
+/* GPU_DECODE allows the JPEG engine (auto follows USE_GPU=false). */
+static int engine_allowed(const GvSettings *s)
+{
+    return !s->demo && s->gpu_decode != GV_GPU_FALSE &&
+           !(s->gpu_decode == GV_GPU_AUTO && s->gpu == GV_GPU_FALSE);
+}
+
+/* The JPEG engine is worth having: some image may use it, or require
+ * wants to know there is one. */
+static int engine_wanted(const Run *run)
+{
+    return engine_allowed(run->s) &&
+           (run->probe.jpeg_candidates > 0 || run->s->gpu_decode == GV_GPU_REQUIRE);
+}
+
+static int start_engines(Run *run)
+{
+    const GvJpegEngineConfig cfg = {
+        .filter = run->s->gpu_device,
+        .memory_bytes = ((int64_t)run->s->gpu_memory_mib << 20) / ENGINE_MEMORY_SHARE /
+                        ENGINE_THREADS,
+        .max_batch = ENGINE_BATCH,
+        .log = run->log,
+    };
+    return gv_jpeg_engines_start(&run->engines, &cfg, ENGINE_THREADS);
 }
 
 static int open_tiles(Attempt *a)
@@ -215,6 +240,11 @@ static int open_tiles(Attempt *a)
             .log = run->log,
         },
         .scaler_wait = run->hooks->scale_wait,
+        .engines = run->engines,
+        .engine_threads = ENGINE_THREADS,
+        .engine_batch = ENGINE_BATCH,
+        .engine_mode = s->gpu_decode,
+        .probe_flags = run->probe.flags,
         .cancel = run->cancel,
         .log = run->log,
     };
@@ -247,6 +277,33 @@ static int open_compositor(Attempt *a)
     return gv_failover_open(&a->comp, &cfg);
 }
 
+/*
+ * What MEMORY_LIMIT leaves to the encoder: the limit less gridvid's own,
+ * estimated from what it holds at most (the picture pool, the tiles, the
+ * images being decoded, a GPU's read-back ring). At least 1 byte: the
+ * encoder then takes its smallest settings.
+ */
+static int64_t encoder_memory(const Attempt *a)
+{
+    const Run *const run = a->run;
+    const GvSettings *const s = run->s;
+    const int64_t mib = INT64_C(1) << 20;
+    const int64_t pic = (int64_t)s->width * s->height * 3 / 2;
+    const int64_t tile = (int64_t)run->spec.w * run->spec.h * 3;
+    const int batch = s->batch > 0 ? s->batch : 2 * run->threads;
+    const int pics = GV_MAX_DEPTH + QUEUE_FRAMES + GV_ENCODER_PICTURES_COPIED;
+    int64_t own = (OWN_BASE_MIB + THREAD_MIB * run->threads + DECODE_MIB * batch) * mib +
+                  pics * pic + (a->sched.max_live + batch) * tile;
+    if (s->gpu != GV_GPU_FALSE && !run->gpu_failed)
+        own += GPU_MIB * mib;
+    const int64_t limit = (s->memory_limit_mib ? s->memory_limit_mib : MEMORY_LIMIT_AUTO) * mib;
+    gv_log(run->log, GV_LOG_INFO,
+           "memory: limit %lld MiB, of which gridvid's own about %lld MiB (%d pictures, %d "
+           "tiles, %d images decoding)", (long long)(limit / mib), (long long)(own / mib), pics,
+           a->sched.max_live + batch, batch);
+    return limit - own > 0 ? limit - own : 1;
+}
+
 static int open_encoder(Attempt *a, const char *path)
 {
     const Run *const run = a->run;
@@ -265,6 +322,7 @@ static int open_encoder(Attempt *a, const char *path)
         .preset = s->preset,
         .bitrate = s->bitrate,
         .threads = s->threads,
+        .memory_bytes = encoder_memory(a),
         .videotoolbox = s->videotoolbox,
         .log = run->log,
         .audio = s->audio,
@@ -276,8 +334,8 @@ static int open_encoder(Attempt *a, const char *path)
 }
 
 /* The frame pool, the queue and the encoder thread. The pool holds the
- * frames in flight in the compositor, in the queue, and those an encoder
- * keeps for reference or lookahead. */
+ * frames in flight in the compositor, in the queue, and those the encoder
+ * holds. */
 static int open_output(Attempt *a)
 {
     const Run *const run = a->run;
@@ -287,7 +345,8 @@ static int open_output(Attempt *a)
         (ret = gv_sink_keep_frames(&a->sink, gv_settings_temp_dir(s), run->log)) < 0)
         return ret;
     if ((ret = gv_picpool_init(&a->pool, s->width, s->height,
-                               GV_MAX_DEPTH + QUEUE_FRAMES + ENCODER_FRAMES)) < 0 ||
+                               GV_MAX_DEPTH + QUEUE_FRAMES +
+                                   gv_encoder_pictures_held(a->enc))) < 0 ||
         (ret = gv_framequeue_init(&a->queue, QUEUE_FRAMES, run->cancel)) < 0)
         return ret;
     return gv_sink_start(&a->sink, &a->queue, a->enc, run->log);
@@ -405,7 +464,7 @@ static int finish_video(Attempt *a, GvSummary *summary)
     /* an interrupt during the flush still leaves the earlier file alone */
     if (atomic_load(run->cancel))
         return GV_ERR_CANCELLED;
-    if ((ret = publish(a->tmp, run->s->output, run->log)) < 0)
+    if ((ret = publish(a->run)) < 0)
         return ret;
     summary->frames = a->layout.frames;
     return 0;
@@ -415,14 +474,14 @@ static int render_video(Attempt *a, GvSummary *summary)
 {
     const Run *const run = a->run;
     int ret;
-    if ((ret = make_temp(run->s->output, a->tmp, sizeof(a->tmp), run->log)) < 0)
-        return ret;
     /* Tiles start decoding, and the GPU opening on its threads, before
      * the encoder opens: each takes a while, and the first frame waits
      * for its tiles anyway. */
     if ((ret = open_compositor(a)) < 0 || (ret = gv_tilestore_start(a->tiles)) < 0 ||
-        (ret = open_encoder(a, a->tmp)) < 0)
+        (ret = open_encoder(a, run->out.tmp)) < 0)
         return ret;
+    if (run->s->plan)
+        plan_decoder_line(run, gv_tilestore_engine_device(a->tiles));
     gv_plan_line(run->s, "encoder: %s", gv_encoder_name(a->enc));
     if ((ret = gv_failover_begin(a->comp)) < 0 || (ret = open_output(a)) < 0 ||
         (ret = composite_frames(a)) < 0)
@@ -432,10 +491,41 @@ static int render_video(Attempt *a, GvSummary *summary)
 
 /* A dry run opens the encoder, to name the one a render would get, but
  * writes nothing. */
+/* The plan's decoder line: device is the JPEG engine's GPU, or NULL. */
+static void plan_decoder_line(const Run *run, const char *device)
+{
+    const GvSettings *const s = run->s;
+    if (!engine_wanted(run))
+        gv_plan_line(s, "decoder: libvips");
+    else if (!device)
+        gv_plan_line(s, "decoder: libvips (no GPU JPEG engine)");
+    else
+        gv_plan_line(s, "decoder: JPEG engine on %s for up to %d of %d images, libvips for the "
+                        "rest", device, run->probe.jpeg_candidates, run->n);
+}
+
+/* The decoder a render would use: the JPEG engine is opened to say. */
+static int plan_decoder(const Run *run)
+{
+    const GvSettings *const s = run->s;
+    GvJpegEngine *e[GV_JPEG_ENGINES_MAX] = { NULL };
+    const char *device = NULL;
+    const int n = run->engines ? gv_jpeg_engines_wait(run->engines, e) : 0;
+    for (int i = 0; i < n && !device; i++)
+        device = e[i] ? gv_jpeg_engine_device(e[i]) : NULL;
+    if (engine_wanted(run) && !device && s->gpu_decode == GV_GPU_REQUIRE) {
+        gv_log(run->log, GV_LOG_ERROR,
+               "no GPU JPEG engine (GPU_DECODE=require; --verbose says why)");
+        return GV_ERR_GPU;
+    }
+    plan_decoder_line(run, device);
+    return 0;
+}
+
 static int plan_encoder(Attempt *a, GvSummary *summary)
 {
-    const int ret = open_encoder(a, "/dev/null");
-    if (ret < 0)
+    int ret = plan_decoder(a->run);
+    if (ret < 0 || (ret = open_encoder(a, "/dev/null")) < 0)
         return ret;
     gv_plan_line(a->run->s, "encoder: %s", gv_encoder_name(a->enc));
     snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(a->enc));
@@ -459,8 +549,12 @@ static int render_preview(Attempt *a, GvSummary *summary)
  * waits for the device, and only then may the pictures and tiles go. */
 static void close_attempt(Attempt *a, int ret, GvSummary *summary)
 {
-    if (a->tiles)
-        summary->tiles_gpu_scaled = gv_tilestore_stop(a->tiles);
+    if (a->tiles) {
+        gv_tilestore_stop(a->tiles, &a->stats);
+        summary->tiles_gpu_scaled = a->stats.gpu_scaled;
+        summary->tiles_engine = a->stats.engine;
+        summary->tiles_engine_refused = a->stats.engine_refused;
+    }
     if (a->sink.started) {
         gv_framequeue_fail(&a->queue, ret < 0 ? ret : GV_ERR_ENCODE);
         gv_sink_join(&a->sink);
@@ -471,8 +565,6 @@ static void close_attempt(Attempt *a, int ret, GvSummary *summary)
     gv_failover_close(&a->comp);
     gv_framequeue_free(&a->queue);
     gv_picpool_free(&a->pool);
-    if (a->tmp[0])
-        unlink(a->tmp);
     if (ret < 0)
         gv_sink_discard_frames(&a->sink);
     gv_tilestore_close(&a->tiles);
@@ -491,6 +583,7 @@ static int drop_failed(Run *run, const Attempt *a, int *again)
     for (int k = 0; k < run->n; k++) {
         const char *const why = gv_tilestore_failure(a->tiles, k);
         if (!why) {
+            run->probe.flags[kept] = run->probe.flags[k];
             run->files.paths[kept++] = run->files.paths[k];
             continue;
         }
@@ -546,6 +639,8 @@ static int start_run(Run *run)
         gv_log(run->log, GV_LOG_ERROR, "%s", err);
         return GV_ERR_SETTING;
     }
+    if ((ret = prepare_output(run)) < 0)
+        return ret;
     run->threads = s->threads > 0 ? s->threads : gv_cpu_count();
     run->spec = (GvTileSpec){
         .w = gv_tile_width(s->tile_height, s->aspect_w, s->aspect_h),
@@ -565,9 +660,19 @@ static int start_run(Run *run)
         run->n = DEMO_IMAGES;
         return 0;
     }
+    /* CUDA takes a second or so to open: the engines open while the
+     * inputs are probed, and close again if no image needs them */
+    if (engine_allowed(s) && (ret = start_engines(run)) < 0)
+        return ret;
     ret = gv_probe_inputs(s, &run->spec, run->threads, run->cancel, run->log, &run->files,
                           &run->probe);
     run->n = run->files.n;
+    if (!engine_wanted(run))
+        gv_jpeg_engines_close(&run->engines);
+    /* an input inside a listed folder, found before its pixels are read */
+    if (ret == 0)
+        ret = gv_output_not_input(&run->out, (const char *const *)run->files.paths, run->n,
+                                  run->log);
     return ret;
 }
 
@@ -577,6 +682,7 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
     Run run = { .s = s, .hooks = hooks, .log = log, .cancel = cancel, .t0 = gv_now_s(),
                 .cpu0 = gv_cpu_process_s() };
     memset(summary, 0, sizeof(*summary));
+    gv_output_init(&run.out, NULL);
     int ret = start_run(&run);
     while (ret == 0) {
         if (run.n == 0) {
@@ -604,9 +710,12 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
     summary->images_used = ret == 0 ? run.n : 0;
     summary->images_skipped = run.probe.skipped;
     summary->seconds = gv_now_s() - run.t0;
+    gv_output_close(&run.out);
     struct stat st;
     if (ret == 0 && !s->dry_run && stat(s->preview ? s->preview : s->output, &st) == 0)
         summary->output_bytes = st.st_size;
     gv_file_list_free(&run.files);
+    free(run.probe.flags);
+    gv_jpeg_engines_close(&run.engines);
     return ret;
 }

@@ -11,7 +11,7 @@ typedef struct Probe {
     const GvTileSpec *spec;
     char (*reasons)[256];
     int *ok;
-    int *gpu_candidate;
+    int *flags;
     atomic_int next;
     atomic_int *cancel;
 } Probe;
@@ -24,7 +24,7 @@ static void *probe_main(void *arg)
         if (i >= p->n || atomic_load(p->cancel))
             break;
         p->ok[i] = gv_tile_probe(p->paths[i], p->spec, p->reasons[i], sizeof(p->reasons[i]),
-                                 &p->gpu_candidate[i]) == 0;
+                                 &p->flags[i]) == 0;
     }
     return NULL;
 }
@@ -36,8 +36,10 @@ static int keep_usable(const GvSettings *s, const Probe *p, const GvLog *log, Gv
     int kept = 0;
     for (int i = 0; i < files->n; i++) {
         if (p->ok[i]) {
+            res->flags[kept] = (unsigned char)p->flags[i];
             files->paths[kept++] = files->paths[i];
-            res->gpu_candidates += p->gpu_candidate[i];
+            res->gpu_candidates += !!(p->flags[i] & GV_PROBE_GPU_SCALE);
+            res->jpeg_candidates += !!(p->flags[i] & GV_PROBE_JPEG_ENGINE);
             continue;
         }
         if (s->strict) {
@@ -68,8 +70,9 @@ int gv_probe_inputs(const GvSettings *s, const GvTileSpec *spec, int threads, at
     atomic_init(&p.next, 0);
     p.reasons = calloc((size_t)files->n + 1, sizeof(*p.reasons));
     p.ok = calloc((size_t)files->n + 1, sizeof(*p.ok));
-    p.gpu_candidate = calloc((size_t)files->n + 1, sizeof(*p.gpu_candidate));
-    if (!p.reasons || !p.ok || !p.gpu_candidate) {
+    p.flags = calloc((size_t)files->n + 1, sizeof(*p.flags));
+    res->flags = calloc((size_t)files->n + 1, sizeof(*res->flags));
+    if (!p.reasons || !p.ok || !p.flags || !res->flags) {
         ret = -ENOMEM;
         goto end;
     }
@@ -81,6 +84,6 @@ int gv_probe_inputs(const GvSettings *s, const GvTileSpec *spec, int threads, at
 end:
     free(p.reasons);
     free(p.ok);
-    free(p.gpu_candidate);
+    free(p.flags);
     return ret;
 }

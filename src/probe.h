@@ -15,8 +15,10 @@
 #include "tiles.h"
 
 typedef struct GvProbeResult {
-    int skipped;        /* inputs dropped: unreadable, not images, over the limits */
-    int gpu_candidates; /* images the GPU tile scaler may take */
+    int skipped;         /* inputs dropped: unreadable, not images, over the limits */
+    int gpu_candidates;  /* images the GPU tile scaler may take */
+    int jpeg_candidates; /* images the JPEG engine may take */
+    unsigned char *flags; /* per usable image, GV_PROBE_* bits; the caller frees it */
 } GvProbeResult;
 
 /*

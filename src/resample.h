@@ -1,6 +1,6 @@
 /*
  * Lanczos-3 resampling of 8-bit RGB, the reference for the GPU tile
- * scaler (src/render/vulkan/scaler.c), which uses the same weights and
+ * scaler (src/gpu/scaler.c), which uses the same weights and
  * the same order of float operations.
  */
 #ifndef GV_RESAMPLE_H

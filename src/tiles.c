@@ -471,9 +471,11 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
     if ((ret = open_checked(&s, spec, &hdr, &loader, reason, reason_len)) < 0)
         return ret;
     const int jpeg = vips_isprefix("VipsForeignLoadJpeg", loader);
+    const int larger = (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize >
+                       (uint64_t)spec->w * (uint64_t)spec->h;
     if (gpu_candidate)
-        *gpu_candidate = !jpeg && (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize >
-                                      (uint64_t)spec->w * (uint64_t)spec->h;
+        *gpu_candidate = (!jpeg && larger ? GV_PROBE_GPU_SCALE : 0) |
+                         (jpeg && larger ? GV_PROBE_JPEG_ENGINE : 0);
     g_object_unref(hdr);
 
     /*
@@ -494,6 +496,36 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
 static int clampi(const int v, const int lo, const int hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void crop_window(const int iw, const int ih, const GvTileSpec *const spec, int *const cw,
+                        int *const ch);
+static VipsInteresting pick_interesting(const GvCrop crop, const int iw, const int ih,
+                                        const int tw, const int th);
+
+int gv_tile_crop_rect(const int iw, const int ih, const GvTileSpec *const spec, int rect[4])
+{
+    if (spec->crop == GV_CROP_ATTENTION || spec->crop == GV_CROP_ENTROPY || iw < 1 || ih < 1)
+        return -EINVAL;
+    int cw, ch;
+    crop_window(iw, ih, spec, &cw, &ch);
+    /* where vips_smartcrop() puts a window of that size */
+    switch (pick_interesting(spec->crop, iw, ih, spec->w, spec->h)) {
+    case VIPS_INTERESTING_LOW:
+        rect[0] = rect[1] = 0;
+        break;
+    case VIPS_INTERESTING_HIGH:
+        rect[0] = iw - cw;
+        rect[1] = ih - ch;
+        break;
+    default:
+        rect[0] = (iw - cw) / 2;
+        rect[1] = (ih - ch) / 2;
+        break;
+    }
+    rect[2] = cw;
+    rect[3] = ch;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- */

@@ -36,16 +36,28 @@ typedef struct GvTileSpec {
  * thread). Returns 0 or GV_ERR_DECODE. */
 int gv_tiles_init(void);
 
+/* What gv_tile_probe() says of an image besides whether it is usable. */
+enum {
+    GV_PROBE_GPU_SCALE = 1,   /* larger than the tile, cannot shrink while it decodes */
+    GV_PROBE_JPEG_ENGINE = 2, /* a JPEG larger than the tile: the JPEG engine may take it */
+};
+
 /*
  * Cheap check from the header (and, for JPEG and PNG, the end of the
  * file): is this an image gridvid can use? Returns 0, or GV_ERR_DECODE
  * with a short reason ("not an image", "truncated", "60000x60000 is over
- * the 200000000-pixel limit", ...) in reason. *gpu_candidate (if not
- * NULL) says whether the image is larger than the tile and cannot shrink
- * while it decodes: one the GPU scaler may take.
+ * the 200000000-pixel limit", ...) in reason. *flags (if not NULL) gets
+ * GV_PROBE_* bits: which GPU path may take the image.
  */
 int gv_tile_probe(const char *path, const GvTileSpec *spec, char *reason, size_t reason_len,
-                  int *gpu_candidate);
+                  int *flags);
+
+/*
+ * The crop window of a fixed CROP_POSITION on an upright iw x ih image,
+ * as the libvips path places it: rect = x, y, w, h. -EINVAL for the
+ * smart crops (attention, entropy), which need the pixels.
+ */
+int gv_tile_crop_rect(int iw, int ih, const GvTileSpec *spec, int rect[4]);
 
 /*
  * Decode path completely (shrink-on-load, EXIF orientation, sRGB through

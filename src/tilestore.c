@@ -1,15 +1,36 @@
 #include "tilestore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "color.h"
 #include "demo.h"
+#include "jpeginfo.h"
 #include "threads.h"
 
 enum { TILE_PENDING, TILE_LOADING, TILE_READY, TILE_FAILED, TILE_RELEASED };
+enum { ENGINE_NONE, ENGINE_OPENING, ENGINE_OPEN };
+
+/* The largest JPEG file read for the engine; larger ones go to libvips. */
+#define ENGINE_MAX_FILE (256u << 20)
+
+/* A file waiting for, or on, the JPEG engine: mapped, with the tile the
+ * engine writes into. */
+typedef struct EngineJob {
+    int k;
+    void *map;
+    size_t map_len;
+    GvTile *tile;
+    GvJpegJob job;
+} EngineJob;
 
 struct GvTileStore {
     GvTileStoreConfig cfg;
@@ -31,6 +52,25 @@ struct GvTileStore {
     GvScaler *_Atomic scaler;
     atomic_int scaler_open_done;
     int scaled; /* images the scaler took, once it is closed */
+
+    /* the JPEG engine; its state and lists are guarded by lock */
+    pthread_t engine_threads[GV_JPEG_ENGINES_MAX];
+    struct EngineThread {
+        GvTileStore *ts;
+        int i;
+    } et[GV_JPEG_ENGINES_MAX];
+    int n_engine_threads;
+    int engines_pending, engines_live;
+    int engine_state;
+    EngineJob *queue;     /* files waiting for the engine, oldest first */
+    int q_len, q_cap;
+    int engine_busy;      /* files the engine thread holds */
+    int *retry;           /* images the engine gave back, for libvips */
+    int n_retry;
+    int n_engine, n_refused;
+    int stats_logged;
+    char engine_device[64];
+    double t_engine_wait, t_engine_run; /* the engine thread's time */
 };
 
 /* ---- schedule ---- */
@@ -165,14 +205,293 @@ static void finish_tile(GvTileStore *ts, int k, int ret, GvTile *tile, const cha
     ts->n_failed++;
 }
 
+
+/* ---- the JPEG engine ---- */
+
+/* Maps path whole, read-only; NULL when it cannot or it is over the
+ * limit. Mapping rather than reading spares a copy of every file. */
+static void *map_file(const char *path, size_t *len)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    void *map = NULL;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (uint64_t)st.st_size <= ENGINE_MAX_FILE) {
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map == MAP_FAILED)
+            map = NULL;
+    }
+    close(fd);
+    *len = map ? (size_t)st.st_size : 0;
+    return map;
+}
+
+static void engine_job_free(EngineJob *ej)
+{
+    if (ej->map)
+        munmap(ej->map, ej->map_len);
+    ej->map = NULL;
+    gv_tile_free(&ej->tile);
+}
+
+/*
+ * Reads image k and checks whether the engine can take it: fills *ej and
+ * returns 0, or returns -1 (libvips decodes it). Outside the lock.
+ */
+static int engine_prepare(GvTileStore *ts, int k, EngineJob *ej)
+{
+    const GvTileSpec *const spec = ts->cfg.spec;
+    GvJpegInfo info;
+    const char *why = NULL;
+    size_t len;
+    uint8_t *const data = map_file(ts->cfg.paths[k], &len);
+    int rect[4];
+    *ej = (EngineJob){ .k = k, .map = data, .map_len = len };
+    if (!data || gv_jpeg_info(data, len, &info) < 0 ||
+        !gv_jpeg_engine_ok(&info, spec->max_pixels, &why)) {
+        engine_job_free(ej);
+        return -1;
+    }
+    const int o = info.orientation;
+    const int uw = o >= 5 ? info.height : info.width, uh = o >= 5 ? info.width : info.height;
+    if (gv_tile_crop_rect(uw, uh, spec, rect) < 0 || rect[2] < spec->w || rect[3] < spec->h ||
+        !(ej->tile = gv_tile_alloc(spec->w, spec->h))) {
+        engine_job_free(ej);
+        return -1;
+    }
+    ej->job = (GvJpegJob){ .data = data, .len = len, .width = info.width, .height = info.height,
+                           .orientation = o, .crop_x = rect[0], .crop_y = rect[1],
+                           .crop_w = rect[2], .crop_h = rect[3], .dw = spec->w, .dh = spec->h,
+                           .planes = 1, .out = ej->tile->y };
+    return 0;
+}
+
+
+/* With ts->lock held: hands image k back to the workers and libvips. */
+static void engine_refuse(GvTileStore *ts, int k)
+{
+    ts->retry[ts->n_retry++] = k;
+    ts->n_refused++;
+}
+
+/* With ts->lock held: the result of one batch of n jobs. */
+static void engine_finish(GvTileStore *ts, EngineJob *jobs, int n, int failed)
+{
+    for (int i = 0; i < n; i++) {
+        if (!failed && jobs[i].job.status == 0) {
+            finish_tile(ts, jobs[i].k, 0, jobs[i].tile, "");
+            jobs[i].tile = NULL;
+            ts->n_engine++;
+        } else {
+            engine_refuse(ts, jobs[i].k);
+        }
+        engine_job_free(&jobs[i]);
+    }
+    ts->engine_busy -= n;
+    if (failed && --ts->engines_live == 0) {
+        for (int i = 0; i < ts->q_len; i++) {
+            engine_refuse(ts, ts->queue[i].k);
+            engine_job_free(&ts->queue[i]);
+        }
+        ts->q_len = 0;
+        ts->engine_state = ENGINE_NONE;
+    }
+    pthread_cond_broadcast(&ts->cond);
+}
+
+/* Decodes what is queued, batch after batch, until the store stops. */
+static void engine_loop(GvTileStore *ts, GvJpegEngine *eng)
+{
+    const int max = ts->cfg.engine_batch;
+    EngineJob *const jobs = calloc((size_t)max, sizeof(*jobs));
+    GvJpegJob *const gj = calloc((size_t)max, sizeof(*gj));
+    int failed = !jobs || !gj;
+    pthread_mutex_lock(&ts->lock);
+    while (!failed) {
+        const double w0 = gv_now_s();
+        while (ts->q_len == 0 && !ts->stop && !atomic_load(ts->cfg.cancel))
+            gv_cond_wait_poll(&ts->cond, &ts->lock);
+        ts->t_engine_wait += gv_now_s() - w0;
+        if (ts->stop || atomic_load(ts->cfg.cancel))
+            break;
+        const int n = ts->q_len < max ? ts->q_len : max;
+        memcpy(jobs, ts->queue, sizeof(*jobs) * (size_t)n);
+        memmove(ts->queue, ts->queue + n, sizeof(*jobs) * (size_t)(ts->q_len - n));
+        ts->q_len -= n;
+        ts->engine_busy += n;
+        pthread_mutex_unlock(&ts->lock);
+
+        for (int i = 0; i < n; i++)
+            gj[i] = jobs[i].job;
+        const double t0 = gv_now_s();
+        failed = gv_jpeg_engine_run(eng, gj, n) < 0;
+        const double t = gv_now_s() - t0;
+        for (int i = 0; i < n; i++)
+            jobs[i].job.status = gj[i].status;
+        if (failed)
+            gv_log(ts->cfg.log, GV_LOG_WARNING,
+                   "GPU JPEG decoding failed: decoding with libvips (--verbose says why)");
+        pthread_mutex_lock(&ts->lock);
+        ts->t_engine_run += t;
+        engine_finish(ts, jobs, n, failed);
+    }
+    if (failed)
+        engine_finish(ts, jobs, 0, 1);
+    pthread_mutex_unlock(&ts->lock);
+    free(jobs);
+    free(gj);
+}
+
+/* With ts->lock held: no engine. require fails the run; true warns. */
+static void engine_missing(GvTileStore *ts)
+{
+    ts->engine_state = ENGINE_NONE;
+    if (ts->cfg.engine_mode == GV_GPU_REQUIRE) {
+        gv_log(ts->cfg.log, GV_LOG_ERROR,
+               "no GPU JPEG engine (GPU_DECODE=require; --verbose says why)");
+        if (!ts->fatal)
+            ts->fatal = GV_ERR_GPU;
+    } else {
+        gv_log(ts->cfg.log, ts->cfg.engine_mode == GV_GPU_TRUE ? GV_LOG_WARNING : GV_LOG_INFO,
+               "no GPU JPEG engine: decoding with libvips");
+    }
+}
+
+typedef struct EngineThread EngineThread;
+
+/* One engine of the set, for as long as the store runs. */
+static void *engine_main(void *arg)
+{
+    const EngineThread *const et = arg;
+    GvTileStore *const ts = et->ts;
+    GvJpegEngine *engines[GV_JPEG_ENGINES_MAX];
+    gv_jpeg_engines_wait(ts->cfg.engines, engines);
+    GvJpegEngine *const eng = engines[et->i];
+    pthread_mutex_lock(&ts->lock);
+    ts->engines_pending--;
+    if (eng) {
+        ts->engines_live++;
+        ts->engine_state = ENGINE_OPEN;
+        snprintf(ts->engine_device, sizeof(ts->engine_device), "%s",
+                 gv_jpeg_engine_device(eng));
+    } else if (ts->engines_pending == 0 && ts->engines_live == 0) {
+        engine_missing(ts);
+    }
+    pthread_cond_broadcast(&ts->cond);
+    pthread_mutex_unlock(&ts->lock);
+    if (eng)
+        engine_loop(ts, eng);
+    return NULL;
+}
+
+/* Starts a thread per engine of the set, where the run has one. */
+static int engine_start(GvTileStore *ts)
+{
+    if (!ts->cfg.engines || !ts->cfg.paths)
+        return 0;
+    const int n = ts->cfg.n + 1;
+    ts->queue = calloc((size_t)n, sizeof(*ts->queue));
+    ts->retry = calloc((size_t)n, sizeof(*ts->retry));
+    if (!ts->queue || !ts->retry)
+        return -ENOMEM;
+    ts->q_cap = n;
+    ts->engine_state = ENGINE_OPENING;
+    pthread_mutex_lock(&ts->lock);
+    for (int i = 0; i < ts->cfg.engine_threads && i < GV_JPEG_ENGINES_MAX; i++) {
+        ts->et[i] = (EngineThread){ ts, i };
+        if (pthread_create(&ts->engine_threads[i], NULL, engine_main, &ts->et[i]) == 0) {
+            ts->n_engine_threads++;
+            ts->engines_pending++;
+        }
+    }
+    if (ts->n_engine_threads == 0)
+        engine_missing(ts);
+    pthread_mutex_unlock(&ts->lock);
+    return 0;
+}
+
+/* ---- workers ---- */
+
+static int wants_engine(const GvTileStore *ts, int k)
+{
+    return ts->cfg.probe_flags && (ts->cfg.probe_flags[k] & GV_PROBE_JPEG_ENGINE);
+}
+
+/* With ts->lock held: nothing is left for a worker, now or later. */
+static int workers_done(const GvTileStore *ts)
+{
+    return ts->next_job >= ts->cfg.sched->n_shown && ts->n_retry == 0 && ts->q_len == 0 &&
+           ts->engine_busy == 0;
+}
+
+/* With ts->lock held: the next image may not be taken yet. */
+static int must_wait(const GvTileStore *ts)
+{
+    const GvTileSchedule *const sch = ts->cfg.sched;
+    /* The engine decodes in batches: it gets files ahead of the window. */
+    const int ahead = ts->engine_state == ENGINE_OPEN ? 2 * ts->cfg.engine_batch : 0;
+    if (ts->next_job >= sch->n_shown || ts->in_memory >= ts->cap + ahead ||
+        ts->decoding >= ts->cfg.batch)
+        return 1;
+    /* While the engine opens (a second or so), libvips decodes the images
+     * of the first frames, so that the video starts at once; the images
+     * after them wait for the engine. */
+    return ts->engine_state == ENGINE_OPENING && ts->next_job >= sch->max_live &&
+           wants_engine(ts, sch->by_first[ts->next_job]);
+}
+
+/* With ts->lock held (released meanwhile): image k, counted as decoding,
+ * decoded by libvips. */
+static void decode_cpu(GvTileStore *ts, int k, char *reason, size_t len)
+{
+    pthread_mutex_unlock(&ts->lock);
+    GvTile *tile = NULL;
+    reason[0] = 0;
+    const int ret = load_tile(ts, k, &tile, reason, len);
+    pthread_mutex_lock(&ts->lock);
+    ts->decoding--;
+    if (ret < 0)
+        ts->in_memory--;
+    finish_tile(ts, k, ret, tile, reason);
+    pthread_cond_broadcast(&ts->cond);
+}
+
+/* With ts->lock held (released meanwhile): queues image k for the engine;
+ * 0 when it went, -1 when libvips must take it. */
+static int queue_for_engine(GvTileStore *ts, int k)
+{
+    pthread_mutex_unlock(&ts->lock);
+    EngineJob ej;
+    const int ok = engine_prepare(ts, k, &ej) == 0;
+    pthread_mutex_lock(&ts->lock);
+    if (ok && ts->engine_state == ENGINE_OPEN) {
+        ts->decoding--;
+        ts->queue[ts->q_len++] = ej;
+        pthread_cond_broadcast(&ts->cond);
+        return 0;
+    }
+    if (ok)
+        engine_job_free(&ej);
+    else
+        ts->n_refused++;
+    return -1;
+}
+
 static void *worker_main(void *arg)
 {
     GvTileStore *const ts = arg;
     const GvTileSchedule *const sch = ts->cfg.sched;
     char reason[256];
     pthread_mutex_lock(&ts->lock);
-    while (!ts->stop && !atomic_load(ts->cfg.cancel) && ts->next_job < sch->n_shown) {
-        if (ts->in_memory >= ts->cap || ts->decoding >= ts->cfg.batch) {
+    while (!ts->stop && !atomic_load(ts->cfg.cancel) && !workers_done(ts)) {
+        if (ts->n_retry > 0 && ts->decoding < ts->cfg.batch) {
+            ts->decoding++;
+            decode_cpu(ts, ts->retry[--ts->n_retry], reason, sizeof(reason));
+            continue;
+        }
+        if (must_wait(ts)) {
             gv_cond_wait_poll(&ts->cond, &ts->lock);
             continue;
         }
@@ -180,18 +499,10 @@ static void *worker_main(void *arg)
         ts->state[k] = TILE_LOADING;
         ts->in_memory++;
         ts->decoding++;
-        pthread_mutex_unlock(&ts->lock);
-
-        GvTile *tile = NULL;
-        reason[0] = 0;
-        const int ret = load_tile(ts, k, &tile, reason, sizeof(reason));
-
-        pthread_mutex_lock(&ts->lock);
-        ts->decoding--;
-        if (ret < 0)
-            ts->in_memory--;
-        finish_tile(ts, k, ret, tile, reason);
-        pthread_cond_broadcast(&ts->cond);
+        if (ts->engine_state == ENGINE_OPEN && wants_engine(ts, k) &&
+            queue_for_engine(ts, k) == 0)
+            continue;
+        decode_cpu(ts, k, reason, sizeof(reason));
     }
     pthread_mutex_unlock(&ts->lock);
     return NULL;
@@ -212,6 +523,8 @@ static void *scaler_open_main(void *arg)
 int gv_tilestore_start(GvTileStore *ts)
 {
     const int threads = ts->cfg.threads;
+    if (engine_start(ts) < 0)
+        return -ENOMEM;
     if (ts->cfg.scaler.memory_bytes > 0 &&
         pthread_create(&ts->scaler_thread, NULL, scaler_open_main, ts) == 0)
         ts->scaler_thread_started = 1;
@@ -297,6 +610,16 @@ void gv_tilestore_release(GvTileStore *ts, int k)
     pthread_mutex_unlock(&ts->lock);
 }
 
+const char *gv_tilestore_engine_device(GvTileStore *ts)
+{
+    pthread_mutex_lock(&ts->lock);
+    while (ts->engine_state == ENGINE_OPENING && !atomic_load(ts->cfg.cancel))
+        gv_cond_wait_poll(&ts->cond, &ts->lock);
+    const int open = ts->engine_device[0] != 0;
+    pthread_mutex_unlock(&ts->lock);
+    return open ? ts->engine_device : NULL;
+}
+
 int gv_tilestore_error(GvTileStore *ts)
 {
     pthread_mutex_lock(&ts->lock);
@@ -315,7 +638,7 @@ const GvTile *const *gv_tilestore_tiles(const GvTileStore *ts)
     return (const GvTile *const *)ts->tiles;
 }
 
-int gv_tilestore_stop(GvTileStore *ts)
+void gv_tilestore_stop(GvTileStore *ts, GvTileStats *stats)
 {
     pthread_mutex_lock(&ts->lock);
     ts->stop = 1;
@@ -334,7 +657,24 @@ int gv_tilestore_stop(GvTileStore *ts)
     if (sc)
         ts->scaled = gv_scaler_count(sc);
     gv_scaler_close(&sc);
-    return ts->scaled;
+    for (int i = 0; i < ts->n_engine_threads; i++)
+        pthread_join(ts->engine_threads[i], NULL);
+    ts->n_engine_threads = 0;
+    for (int i = 0; i < ts->q_len; i++)
+        engine_job_free(&ts->queue[i]);
+    ts->q_len = 0;
+    if (ts->n_engine + ts->n_refused > 0 && !ts->stats_logged++)
+        gv_log(ts->cfg.log, GV_LOG_INFO,
+               "JPEG engine: %d images decoded on %s, %d by libvips; its thread ran batches "
+               "%.2f s and waited for files %.2f s",
+               ts->n_engine, ts->engine_device[0] ? ts->engine_device : "the GPU", ts->n_refused,
+               ts->t_engine_run, ts->t_engine_wait);
+    if (stats) {
+        *stats = (GvTileStats){ .gpu_scaled = ts->scaled,
+                                .engine = ts->n_engine,
+                                .engine_refused = ts->n_refused };
+        snprintf(stats->engine_device, sizeof(stats->engine_device), "%s", ts->engine_device);
+    }
 }
 
 void gv_tilestore_close(GvTileStore **pts)
@@ -342,7 +682,9 @@ void gv_tilestore_close(GvTileStore **pts)
     GvTileStore *const ts = *pts;
     if (!ts)
         return;
-    gv_tilestore_stop(ts);
+    gv_tilestore_stop(ts, NULL);
+    free(ts->queue);
+    free(ts->retry);
     for (int k = 0; ts->tiles && k < ts->cfg.n; k++)
         gv_tile_free(&ts->tiles[k]);
     for (int k = 0; ts->fail_reason && k < ts->cfg.n; k++)

@@ -10,7 +10,12 @@
  * tile only when the frame it is about to render needs it.
  *
  * The store also opens the GPU tile scaler (gpu/scaler.h) on a thread of
- * its own where the run may use it; workers use it once it is open.
+ * its own where the run may use it; workers use it once it is open. And
+ * it opens the GPU's JPEG engine (gpu/jpegengine.h) where JPEG files may
+ * use it: workers then read such a file, check its header (jpeginfo.h)
+ * and, where the engine can take it, queue it for the engine's thread,
+ * which decodes what is queued in batches; anything the engine refuses
+ * comes back to the workers and libvips.
  *
  * An image that passed the probe but fails to decode voids the attempt
  * (the layout depends on the set of usable images): gv_tilestore_error()
@@ -25,6 +30,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "gpu/jpegengine.h"
+#include "gridvid/gridvid.h"
 #include "layout.h"
 #include "log.h"
 #include "tiles.h"
@@ -59,6 +66,15 @@ typedef struct GvTileStoreConfig {
     /* The GPU tile scaler, opened when scaler.memory_bytes > 0. */
     GvScalerConfig scaler;
     int scaler_wait;              /* test-only: tiles wait for the scaler */
+    /* The JPEG engines (opening, or open; NULL: none), one thread each,
+     * for the images whose probe flags have GV_PROBE_JPEG_ENGINE. Where
+     * none opens GPU_DECODE=require fails the run (GV_ERR_GPU) and true
+     * warns. */
+    GvJpegEngineSet *engines;
+    int engine_threads;           /* engines in the set */
+    int engine_batch;             /* files one engine takes at once, at most */
+    GvGpuMode engine_mode;
+    const unsigned char *probe_flags; /* per image, or NULL */
     atomic_int *cancel;
     const GvLog *log;
 } GvTileStoreConfig;
@@ -95,9 +111,20 @@ const char *gv_tilestore_failure(const GvTileStore *ts, int k);
 /* The tiles, indexed by image (NULL where not held). */
 const GvTile *const *gv_tilestore_tiles(const GvTileStore *ts);
 
-/* Stops the workers and closes the scaler; tiles stay until close.
- * Returns the images the GPU scaled. */
-int gv_tilestore_stop(GvTileStore *ts);
+typedef struct GvTileStats {
+    int gpu_scaled;      /* images the GPU tile scaler scaled */
+    int engine;          /* images the JPEG engine decoded */
+    int engine_refused;  /* JPEG files it could not take (libvips decoded them) */
+    char engine_device[64]; /* the engine's GPU, "" when none opened */
+} GvTileStats;
+
+/* Waits until the JPEG engine has opened, or failed to: its GPU's name,
+ * or NULL when there is none (or none was asked for). */
+const char *gv_tilestore_engine_device(GvTileStore *ts);
+
+/* Stops the workers, the scaler and the engine; tiles stay until close.
+ * Fills *stats (if not NULL). */
+void gv_tilestore_stop(GvTileStore *ts, GvTileStats *stats);
 
 /* Stops, frees every tile and the store. */
 void gv_tilestore_close(GvTileStore **ts);

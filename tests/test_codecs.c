@@ -4,10 +4,11 @@
  * impossible one is refused before anything is written; a hardware encoder
  * that is missing or lost mid-stream gives way to the software one with one
  * warning; STREAM_PROCESSING=false keeps a PNG per frame that shows the
- * frame the encoder was given.
+ * frame the encoder was given; libx264's threads and look-ahead follow
+ * MEMORY_LIMIT, and a limit too small for anything still renders.
  *
  * Most of it goes through the public API; the mid-stream loss is driven
- * both at the encoder's own interface (src/encode.h), where the switch
+ * both at the encoder's own interface (src/encode/encode.h), where the switch
  * lives, and through the pipeline (GV_TEST_ENCODER_FAIL_AT).
  */
 #include <dirent.h>
@@ -552,6 +553,87 @@ static void test_png_sequence(void)
     rmdir(temp);
 }
 
+/* ---- libx264 sized to MEMORY_LIMIT ---- */
+
+static void check_x264(const int w, const int h, const char *preset, const int threads,
+                       const int cores, const int64_t budget, const int want_threads,
+                       const int want_lookahead, const int want_sync, const int want_bframes,
+                       const int own, const int fits)
+{
+    const GvX264Memory m = gv_x264_memory(w, h, preset, threads, cores, budget);
+    printf("x264 %dx%d %s, threads %d, %d cores, %lld MiB: threads %d, rc-lookahead %d, "
+           "sync-lookahead %d, bframes %d, %s, about %lld MiB\n", w, h, preset, threads, cores,
+           (long long)(budget >> 20), m.threads, m.lookahead, m.sync_lookahead, m.bframes,
+           m.own ? "x264's own" : m.fits ? "fits" : "over", (long long)(m.bytes >> 20));
+    CHECK_INT(m.threads, want_threads);
+    CHECK_INT(m.lookahead, want_lookahead);
+    CHECK_INT(m.sync_lookahead, want_sync);
+    CHECK_INT(m.bframes, want_bframes);
+    CHECK_INT(m.own, own);
+    CHECK_INT(m.fits, fits);
+    CHECK(budget <= 0 || !fits || m.bytes <= budget);
+    CHECK_INT(m.bytes, gv_x264_bytes(w, h, &m));
+}
+
+/*
+ * The model (src/encode/memory.c): bytes = P (6 + 4.25 B + 5.75 T +
+ * 2 (max(L, B) + S)) with P = (w + 64)(h + 64) 3/2, S counted only with
+ * more than one thread. The choices below follow from it exactly.
+ */
+static void test_x264_memory(void)
+{
+    const int64_t mib = INT64_C(1) << 20;
+    /* 1080p at faster on 2 cores: x264's own 3 threads, 84 P */
+    GvX264Memory m = { .threads = 3, .lookahead = 20, .sync_lookahead = 4, .bframes = 3 };
+    CHECK_INT(gv_x264_bytes(1920, 1080, &m), INT64_C(1984) * 1144 * 3 / 2 * 84);
+    check_x264(1920, 1080, "faster", 0, 2, 2048 * mib, 3, 20, 4, 3, 1, 1);
+    /* 1080p on 16 cores: x264's own 24 threads fit in 1800 MiB */
+    check_x264(1920, 1080, "faster", 0, 16, 1800 * mib, 24, 20, 4, 3, 1, 1);
+    /* no bound: x264's own, whatever they hold */
+    check_x264(3840, 2160, "faster", 0, 16, 0, 24, 20, 4, 3, 1, 1);
+    /* 4K on 16 cores: threads down to the cores, look-ahead to 10, threads
+     * to what fits (about what 2048 MiB leaves on the GPU machine) */
+    check_x264(3840, 2160, "faster", 0, 16, 1600 * mib, 14, 10, 4, 3, 0, 1);
+    check_x264(3840, 2160, "medium", 0, 16, 1600 * mib, 14, 10, 4, 3, 0, 1);
+    check_x264(3840, 2160, "faster", 0, 16, 1000 * mib, 5, 10, 4, 3, 0, 1);
+    /* a second thread before look-ahead beyond the B-frames */
+    check_x264(3840, 2160, "faster", 0, 16, 700 * mib, 2, 9, 4, 3, 0, 1);
+    /* then two threads without B-frames before one thread with them */
+    check_x264(3840, 2160, "faster", 0, 16, 400 * mib, 2, 6, 1, 0, 0, 1);
+    /* THREAD_COUNT 8: never more threads than that, look-ahead first */
+    check_x264(3840, 2160, "faster", 8, 16, 1200 * mib, 8, 11, 4, 3, 0, 1);
+    /* ultrafast has no look-ahead and no B-frames to give up */
+    check_x264(3840, 2160, "ultrafast", 0, 16, 300 * mib, 2, 0, 1, 0, 0, 1);
+    /* a tiny budget: the smallest, over it */
+    check_x264(3840, 2160, "faster", 0, 16, 1, 1, 0, 0, 0, 0, 0);
+    /* x264's automatic count: at most one thread per two macroblock rows */
+    check_x264(64, 48, "faster", 0, 16, 100 * mib, 1, 20, 4, 3, 1, 1);
+}
+
+/* A limit far below what anything needs still renders: libx264 at its
+ * smallest, with one warning saying so. */
+static void test_tiny_memory_limit(void)
+{
+    char out[300];
+    snprintf(out, sizeof(out), "%s/tiny-limit.mp4", dir);
+    GvSettings s;
+    Log log;
+    demo_settings(&s, out, &log);
+    char err[256];
+    CHECK_INT(gv_settings_set(&s, "MEMORY_LIMIT", "1", err, sizeof(err)), 0);
+    CHECK_INT(run(&s, NULL), 0);
+    printf("MEMORY_LIMIT 1: %s\n", log.last);
+    CHECK_INT(log.warnings - log.probes, 1);
+    CHECK(strstr(log.last, "threads=1:rc-lookahead=0:sync-lookahead=0:bframes=0:mbtree=0") &&
+          strstr(log.last, "its smallest"));
+    AvFile f;
+    CHECK_INT(avcheck_decode(out, &f, NULL, NULL), 0);
+    CHECK_INT(f.video.codec_id, AV_CODEC_ID_H264);
+    CHECK_INT(f.video.frames, FPS);
+    avcheck_free(&f);
+    unlink(out);
+}
+
 int main(void)
 {
     /* a fresh folder of the test's own, under $TMPDIR or /tmp */
@@ -590,6 +672,8 @@ int main(void)
     test_lost_mid_stream();
     test_lost_end_to_end();
     test_png_sequence();
+    test_x264_memory();
+    test_tiny_memory_limit();
     CHECK_INT(count_entries(dir, NULL), 0);
     rmdir(dir);
     return check_report("test_codecs");

@@ -48,8 +48,10 @@ static void test_spec_defaults(void)
     CHECK(s.audio == NULL);
     CHECK_INT(s.videotoolbox, 1);
     CHECK_INT(s.gpu, GV_GPU_AUTO);
+    CHECK_INT(s.gpu_decode, GV_GPU_AUTO);
     CHECK(s.gpu_device == NULL);
     CHECK_INT(s.gpu_memory_mib, 2048);
+    CHECK_INT(s.memory_limit_mib, 0); /* auto */
     CHECK_INT(s.threads, 0);
     CHECK_INT(s.batch, 0);
     CHECK_INT(s.stream, 1);
@@ -92,6 +94,40 @@ static void test_default_texts_parse(void)
     }
 }
 
+/* MEMORY_LIMIT: auto or 0 (both stored as 0), or whole MiB up to 1 TiB;
+ * anything else is refused with the key named and nothing stored. */
+static void test_memory_limit(void)
+{
+    static const struct {
+        const char *v;
+        int ret, mib;
+    } cases[] = {
+        { "auto", 0, 0 },   { "AUTO", 0, 0 },          { "0", 0, 0 },
+        { "1", 0, 1 },      { "2048", 0, 2048 },       { "1048576", 0, 1048576 },
+        { "-1", GV_ERR_SETTING, 7 }, { "1.5", GV_ERR_SETTING, 7 },
+        { "2G", GV_ERR_SETTING, 7 }, { "1048577", GV_ERR_SETTING, 7 },
+        { "", GV_ERR_SETTING, 7 },   { "auto ", GV_ERR_SETTING, 7 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        GvSettings s;
+        gv_default_settings(&s);
+        s.memory_limit_mib = 7;
+        char err[256] = "";
+        CHECK_INT(gv_settings_set(&s, "MEMORY_LIMIT", cases[i].v, err, sizeof(err)),
+                  cases[i].ret);
+        CHECK_INT(s.memory_limit_mib, cases[i].mib);
+        if (cases[i].ret)
+            CHECK(!strncmp(err, "MEMORY_LIMIT: '", 15));
+    }
+    GvSettings s;
+    gv_default_settings(&s);
+    s.demo = 1;
+    s.memory_limit_mib = -1;
+    char err[256] = "";
+    CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
+    CHECK(strstr(err, "MEMORY_LIMIT") != NULL);
+}
+
 /* The names the plan prints are the table's first spelling. */
 static void test_enum_names(void)
 {
@@ -109,6 +145,7 @@ int main(void)
 {
     test_spec_defaults();
     test_default_texts_parse();
+    test_memory_limit();
     test_enum_names();
     return check_report("settings");
 }

@@ -690,6 +690,10 @@ static void set_signals(void)
      * half-way, which would leave its temporary file behind. */
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    /* Past a file-size limit (ulimit -f) a write then fails with EFBIG,
+     * which the library reports naming the output and cleans up after,
+     * rather than the process being killed with its temporary left. */
+    sigaction(SIGXFSZ, &sa, NULL);
 }
 
 static int exit_status(const int ret)
@@ -741,8 +745,9 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
         json_string(sum->encoder);
         printf(",\"compositor\":");
         json_string(sum->compositor);
-        printf(",\"gpu_scaled\":%d,\"cpu_s\":%.3f,\"encoder_cpu_s\":", sum->tiles_gpu_scaled,
-               sum->cpu_s);
+        printf(",\"gpu_scaled\":%d,\"gpu_decoded\":%d,\"gpu_decode_refused\":%d,\"cpu_s\":%.3f,"
+               "\"encoder_cpu_s\":",
+               sum->tiles_gpu_scaled, sum->tiles_engine, sum->tiles_engine_refused, sum->cpu_s);
         if (sum->encoder_cpu_s < 0)
             printf("null}\n");
         else
@@ -772,6 +777,8 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
     if (sum->tiles_gpu_scaled > 0)
         fprintf(stderr, ", %d image%s scaled on the GPU", sum->tiles_gpu_scaled,
                 sum->tiles_gpu_scaled == 1 ? "" : "s");
+    if (sum->tiles_engine > 0)
+        fprintf(stderr, ", %d decoded on the GPU's JPEG engine", sum->tiles_engine);
     fprintf(stderr, "\n");
 }
 

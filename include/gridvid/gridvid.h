@@ -238,7 +238,18 @@ typedef struct GvSettings {
     void *plan_opaque;
     int dry_run;               /* plan only: no pixel is decoded, nothing written */
 
-    uint8_t reserved[64];      /* for later fields; keep zero */
+    /* JPEG decoding on the GPU's JPEG engine (nvJPEG's hardware backend):
+     * auto and true use it where there is one (true warns when there is
+     * none), false never loads CUDA, require fails without one. */
+    GvGpuMode gpu_decode;
+
+    /* MiB the run's frames may hold (frame pool, tiles, the encoder's
+     * threads and look-ahead), 0 = 2048. libx264's threads, look-ahead
+     * and reference frames are sized to fit; below what they need at
+     * their smallest, the run still renders, at the smallest. */
+    int memory_limit_mib;
+
+    uint8_t reserved[56];      /* for later fields; keep zero */
 } GvSettings;
 
 typedef struct GvContext GvContext;
@@ -260,7 +271,9 @@ typedef struct GvSummary {
     double cpu_s;           /* CPU time of the whole run, all threads */
     double encoder_cpu_s;   /* of which the encoder's (its threads'); -1 where unknown */
     int tiles_gpu_scaled;   /* images the GPU scaled (the CPU scaled the rest) */
-    uint8_t reserved[44];
+    int tiles_engine;       /* images decoded on the GPU's JPEG engine */
+    int tiles_engine_refused; /* JPEG files the engine could not take (libvips decoded them) */
+    uint8_t reserved[36];
 } GvSummary;
 
 /* Describes one settings key; see gv_setting_info(). Every string is
@@ -381,21 +394,31 @@ GV_API int gv_open(GvContext **out, const GvSettings *s);
  *                     plan callback);
  *   GV_ERR_CANCELLED  gv_cancel() was called (also before gv_run());
  *   GV_ERR_SETTING    codec, encoder and container do not go together,
- *                     or the audio file cannot be used;
+ *                     the audio file cannot be used, or the output (or
+ *                     preview) can never be written: it is a folder, a
+ *                     device or FIFO, or one of the inputs (found before
+ *                     any image is read);
  *   GV_ERR_BAD_INPUT  an input is missing, no input is a usable image,
  *                     or (with strict) an input is bad;
  *   GV_ERR_DECODE     libvips could not start, or a generated image
  *                     failed (a bad file is skipped, or is
  *                     GV_ERR_BAD_INPUT with strict);
- *   GV_ERR_GPU        gpu is GV_GPU_REQUIRE and no GPU works;
+ *   GV_ERR_GPU        gpu is GV_GPU_REQUIRE and no GPU works, or
+ *                     gpu_decode is GV_GPU_REQUIRE and no JPEG engine opens;
  *   GV_ERR_ENCODE     the encoder or muxer failed;
  *   GV_ERR_IO         a frame or the preview could not be written;
- *   -errno            the system refused: -EACCES or -ENOENT for the
- *                     output's directory, -ENOSPC, -ENOMEM, -EAGAIN
+ *   -errno            the system refused: -EACCES, -EROFS or -ENOENT for
+ *                     the output's directory (found before any image is
+ *                     read), -ENOSPC, -EDQUOT, -EFBIG, -ENOMEM, -EAGAIN
  *                     (no threads), ...;
  *   -EINVAL           ctx is NULL, or gv_run() already ran on it.
  * On failure no output file is left behind and any earlier file at the
- * output path is untouched.
+ * output path is untouched. Past a file-size limit (RLIMIT_FSIZE) the
+ * system sends SIGXFSZ, which kills the process unless it is ignored or
+ * handled: a caller that wants -EFBIG instead ignores it (the library
+ * leaves signal dispositions to the caller). While it runs, the temporary
+ * beside the output holds an advisory lock; a run to the same output
+ * removes the temporaries whose lock is free, left by runs that died.
  */
 GV_API int gv_run(GvContext *ctx);
 

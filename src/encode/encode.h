@@ -22,6 +22,10 @@ typedef struct GvEncodeParams {
     const char *preset;
     int64_t bitrate;
     int threads;             /* encoder threads, 0 = automatic */
+    /* What libx264 may hold, in bytes; 0 = no bound. Its threads and
+     * look-ahead are sized to fit (gv_x264_memory()); other encoders
+     * choose their own. */
+    int64_t memory_bytes;
     int videotoolbox;
     const GvLog *log;
     /* Audio file to mux in (any format FFmpeg reads), or NULL: re-encoded
@@ -74,6 +78,49 @@ const char *gv_encoder_name(const GvEncoder *e);
 
 /* Frees everything; a file not finished is left for the caller to remove. */
 void gv_encoder_close(GvEncoder **e);
+
+/*
+ * Pictures of the caller's that the encoder may hold at once, the one
+ * being sent included: a pool of pictures needs this many beyond those
+ * the other stages hold, or the encoder could wait for a picture that
+ * never comes. GV_ENCODER_PICTURES_COPIED for an encoder that copies
+ * each picture as it takes it (libx264; any that gets a converted copy),
+ * GV_ENCODER_PICTURES_KEPT for the others, which may keep them for
+ * reference and look-ahead.
+ */
+#define GV_ENCODER_PICTURES_COPIED 2
+#define GV_ENCODER_PICTURES_KEPT 64
+int gv_encoder_pictures_held(const GvEncoder *e);
+
+/* libx264's settings that decide its memory (src/encode/memory.c). */
+typedef struct GvX264Memory {
+    int threads;        /* frame threads */
+    int lookahead;      /* rc-lookahead */
+    int sync_lookahead; /* threaded look-ahead buffer; none with one thread */
+    int bframes;
+    int own;            /* 1: x264's own choices, so no option is set */
+    int fits;           /* 0: over the budget even at the smallest */
+    int64_t bytes;      /* the model's estimate */
+} GvX264Memory;
+
+/* The model's estimate of libx264's memory with m's settings at
+ * width x height (m's own, fits and bytes are not read). */
+int64_t gv_x264_bytes(int width, int height, const GvX264Memory *m);
+
+/*
+ * The largest settings whose estimate is at most budget bytes (0 or less:
+ * no bound), starting from x264's own for preset (an x264 preset name;
+ * NULL or unknown: faster) and threads (THREAD_COUNT; 0: x264's automatic
+ * count for `cores` cores). x264's own when they fit (own = 1); else, one
+ * step at a time until they fit: frame threads down to the cores,
+ * look-ahead to 10, threads to 2, look-ahead to the B-frames, no
+ * B-frames, look-ahead to none, threads to 1; fits = 0 when even that is
+ * over. Pure: no I/O.
+ */
+GvX264Memory gv_x264_memory(int width, int height, const char *preset, int threads, int cores,
+                            int64_t budget);
+/* The cores x264 counts for its automatic thread count. */
+int gv_x264_cores(void);
 
 /* Checks codec/container/encoder combination before any work: 0 or
  * GV_ERR_SETTING with a message. */

@@ -77,6 +77,42 @@ static void set_opt(AVDictionary **const d, const char *const key, const char *c
         *err = r;
 }
 
+/*
+ * libx264's threads and look-ahead sized to p->memory_bytes. Nothing is
+ * set where x264's own choices fit, so that a run within its limit
+ * encodes exactly as it would without one.
+ */
+static void x264_memory(const GvEncoder *const e, const GvEncodeParams *const p,
+                        AVCodecContext *const cc, const char *const preset,
+                        AVDictionary **const opts, int *const err)
+{
+    if (p->memory_bytes <= 0)
+        return;
+    const GvX264Memory m = gv_x264_memory(p->width, p->height, preset, p->threads,
+                                          gv_x264_cores(), p->memory_bytes);
+    const int64_t mib = INT64_C(1) << 20;
+    const long long need = (long long)((m.bytes + mib - 1) / mib);
+    const long long left = (long long)(p->memory_bytes / mib);
+    char params[160];
+    if (m.own) {
+        gv_log(e->log, GV_LOG_INFO,
+               "memory: libx264 with its own %d threads and rc-lookahead %d, about %lld MiB "
+               "of the %lld MiB MEMORY_LIMIT leaves it", m.threads, m.lookahead, need, left);
+        return;
+    }
+    snprintf(params, sizeof(params), "threads=%d:rc-lookahead=%d:sync-lookahead=%d:bframes=%d%s",
+             m.threads, m.lookahead, m.sync_lookahead, m.bframes,
+             m.lookahead ? "" : ":mbtree=0"); /* mb-tree needs a look-ahead */
+    cc->thread_count = m.threads;
+    set_opt(opts, "x264-params", params, err);
+    if (m.fits)
+        gv_log(e->log, GV_LOG_INFO, "memory: libx264 with %s, about %lld MiB of the %lld MiB "
+               "MEMORY_LIMIT leaves it", params, need, left);
+    else
+        gv_log(e->log, GV_LOG_WARNING, "memory: MEMORY_LIMIT leaves libx264 %lld MiB, less than "
+               "the %lld MiB of its smallest settings: encoding with %s", left, need, params);
+}
+
 /* Options of the software encoders: constant quality at CRF, speed from
  * PRESET. Unknown encoders get the bitrate, their defaults being poor. */
 static int software_options(const GvEncoder *const e, const GvEncodeParams *const p,
@@ -102,6 +138,7 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
             /* lossless (CRF 0) needs High 4:4:4 Predictive, which x264 picks itself */
             if (p->crf > 0)
                 set_opt(opts, "profile", "high", &set);
+            x264_memory(e, p, cc, preset, opts, &set);
         } else {
             set_opt(opts, "profile", "main", &set);
             /* x265 prints its banner to stderr itself, not through av_log */
@@ -390,6 +427,15 @@ int gv_enc_video_open(GvEncoder *const e, const GvEncodeParams *const p, const C
 
 /* ---------------------------------------------------------------- */
 /* Pictures in, packets out                                           */
+
+int gv_encoder_pictures_held(const GvEncoder *const e)
+{
+    /* libx264 copies a picture into its own frames as it is sent, and
+     * libavcodec may keep one sent while its packet waits to be read */
+    if (e->pool || !strcmp(e->name, "libx264"))
+        return GV_ENCODER_PICTURES_COPIED;
+    return GV_ENCODER_PICTURES_KEPT;
+}
 
 typedef struct Release {
     void (*fn)(void *opaque);

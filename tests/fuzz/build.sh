@@ -22,6 +22,8 @@ flags=(-std=c11 -g -O1 -fno-omit-frame-pointer
 "$CC" "${flags[@]}" -o "$out/fuzz_env" \
   "$src/tests/fuzz/fuzz_env.c" "$src/src/config.c" "$src/src/layout.c" "$src/src/log.c" -lm
 
+"$CC" "${flags[@]}" -o "$out/fuzz_jpeginfo" "$src/tests/fuzz/fuzz_jpeginfo.c" "$src/src/jpeginfo.c"
+
 # shellcheck disable=SC2207
 vips_flags=($(pkg-config --cflags --libs vips))
 "$CC" "${flags[@]}" -o "$out/fuzz_image" \

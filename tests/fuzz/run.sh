@@ -4,16 +4,16 @@
 # generated seeds. A crash leaves its input in OUTDIR/artifacts/ and makes
 # the script fail; keep it in tests/fuzz/corpus/ once fixed.
 #
-#   tests/fuzz/run.sh SECONDS [OUTDIR] [env|image ...]
+#   tests/fuzz/run.sh SECONDS [OUTDIR] [env|image|jpeginfo ...]
 #
 # Prints one line per fuzzer: "fuzz NAME: ok|FAILED, N runs in S s".
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
-secs=${1:?usage: run.sh SECONDS [OUTDIR] [env|image ...]}
+secs=${1:?usage: run.sh SECONDS [OUTDIR] [env|image|jpeginfo ...]}
 out=${2:-$src/build-fuzz}
 shift $(( $# >= 2 ? 2 : 1 ))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(env image)
+[ ${#targets[@]} -gt 0 ] || targets=(env image jpeginfo)
 
 export ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export LSAN_OPTIONS=suppressions=$src/tests/lsan.supp
