@@ -14,8 +14,13 @@
 #include "resample.h"
 #include "threads.h"
 
+/* The kernels of resample.cu as PTX, where nvcc was there at build time;
+ * without them there is no engine, and every JPEG goes to libvips. */
 #ifdef GV_HAVE_PTX
 #include "resample.ptx.h"
+static const char *const kernels_ptx = resample_ptx;
+#else
+static const char *const kernels_ptx = NULL;
 #endif
 
 /* The few CUDA driver and nvJPEG declarations used, written from their
@@ -294,12 +299,10 @@ static int open_device(GvJpegEngine *e)
     if (e->nj.JpegStateCreate(e->h, &e->state) != 0 || e->nj.JpegStreamCreate(e->h, &e->js) != 0)
         return no_engine(e, "nvJPEG state", NULL);
     CUCHECK(e->cu.StreamCreate(&e->stream, 0), "cuStreamCreate");
-#ifdef GV_HAVE_PTX
-    CUCHECK(e->cu.ModuleLoadData(&e->mod, resample_ptx), "loading the resampling kernels");
+    CUCHECK(e->cu.ModuleLoadData(&e->mod, kernels_ptx), "loading the resampling kernels");
     CUCHECK(e->cu.ModuleGetFunction(&e->across, e->mod, "gv_resample_across"), "kernel lookup");
     CUCHECK(e->cu.ModuleGetFunction(&e->down, e->mod, "gv_resample_down"), "kernel lookup");
     CUCHECK(e->cu.ModuleGetFunction(&e->to_tile, e->mod, "gv_rgb_to_tile"), "kernel lookup");
-#endif
     /* the tables of gv_rgb_to_yuv_n(), for the same conversion on the GPU */
     int32_t t[3][3][256];
     e->use_tables = gv_rgb_to_yuv_tables(t);
@@ -320,13 +323,11 @@ int gv_jpeg_engine_open(GvJpegEngine **out, const GvJpegEngineConfig *cfg)
     if (e->cfg.max_batch < 1)
         e->cfg.max_batch = 1;
     int ret;
-#ifndef GV_HAVE_PTX
-    ret = no_engine(e, "built without its kernels (no nvcc at build time)", NULL);
-#else
-    if ((ret = load_libraries(e)) == 0 && (ret = pick_device(e)) == 0 &&
-        (ret = open_device(e)) != 0 && ret != -ENODEV)
+    if (!kernels_ptx)
+        ret = no_engine(e, "built without its kernels (no nvcc at build time)", NULL);
+    else if ((ret = load_libraries(e)) == 0 && (ret = pick_device(e)) == 0 &&
+             (ret = open_device(e)) != 0 && ret != -ENODEV)
         ret = -ENODEV;
-#endif
     if (ret < 0) {
         gv_jpeg_engine_close(&e);
         return ret;
