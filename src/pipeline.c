@@ -196,7 +196,8 @@ static int scaler_wanted(const Run *run)
 /* GPU_DECODE allows the JPEG engine (auto follows USE_GPU=false). */
 static int engine_allowed(const GvSettings *s)
 {
-    return !s->demo && s->gpu_decode != GV_GPU_FALSE &&
+    /* a preview decodes its few photos with libvips */
+    return !s->demo && !s->preview && s->gpu_decode != GV_GPU_FALSE &&
            !(s->gpu_decode == GV_GPU_AUTO && s->gpu == GV_GPU_FALSE);
 }
 
@@ -255,9 +256,14 @@ static int open_compositor(Attempt *a)
 {
     const Run *const run = a->run;
     const GvSettings *const s = run->s;
-    int64_t gpu_bytes = (int64_t)s->gpu_memory_mib << 20;
+    /* GPU_MEMORY_LIMIT is shared: the tile scaler and the JPEG engines
+     * take their parts, the compositor what is left */
+    const int64_t limit = (int64_t)s->gpu_memory_mib << 20;
+    int64_t gpu_bytes = limit;
     if (scaler_wanted(run))
-        gpu_bytes -= gpu_bytes / GV_SCALER_MEMORY_SHARE;
+        gpu_bytes -= limit / GV_SCALER_MEMORY_SHARE;
+    if (run->engines)
+        gpu_bytes -= limit / ENGINE_MEMORY_SHARE;
     GvFailoverConfig cfg = {
         .comp = {
             .layout = &a->layout,

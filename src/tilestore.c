@@ -307,9 +307,11 @@ static void engine_loop(GvTileStore *ts, GvJpegEngine *eng)
     const int max = ts->cfg.engine_batch;
     EngineJob *const jobs = calloc((size_t)max, sizeof(*jobs));
     GvJpegJob *const gj = calloc((size_t)max, sizeof(*gj));
-    int failed = !jobs || !gj;
+    int failed = 0;
     pthread_mutex_lock(&ts->lock);
-    while (!failed) {
+    if (!jobs || !gj)
+        engine_finish(ts, jobs, 0, 1); /* as if this engine had failed */
+    while (jobs && gj && !failed) {
         const double w0 = gv_now_s();
         while (ts->q_len == 0 && !ts->stop && !atomic_load(ts->cfg.cancel))
             gv_cond_wait_poll(&ts->cond, &ts->lock);
@@ -337,8 +339,6 @@ static void engine_loop(GvTileStore *ts, GvJpegEngine *eng)
         ts->t_engine_run += t;
         engine_finish(ts, jobs, n, failed);
     }
-    if (failed)
-        engine_finish(ts, jobs, 0, 1);
     pthread_mutex_unlock(&ts->lock);
     free(jobs);
     free(gj);
