@@ -486,11 +486,8 @@ static int audio_write_packets(GvEncoder *const e)
         if (e->pkt->dts != AV_NOPTS_VALUE)
             e->pkt->dts += a->lead;
         av_packet_rescale_ts(e->pkt, a->enc->time_base, a->st->time_base);
-        if ((ret = av_interleaved_write_frame(e->fmt, e->pkt)) < 0) {
-            gv_log(e->log, GV_LOG_ERROR, "writing %s: %s", e->path,
-                   gv_enc_reason(e, ret, 1, why, sizeof(why)));
-            return gv_enc_io_error(ret);
-        }
+        if ((ret = gv_enc_write_packet(e)) < 0)
+            return ret;
     }
     if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
         return 0;

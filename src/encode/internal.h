@@ -109,6 +109,9 @@ int gv_enc_io_error(int err);
 int gv_enc_codec_error(int err);
 /* Text for err into buf; io: err came from the file. Returns buf. */
 const char *gv_enc_reason(const GvEncoder *e, int err, int io, char *buf, size_t len);
+/* Writes e->pkt (its stream and time stamps set) to the file; a failure
+ * is logged naming the output. Returns 0 or gv_enc_io_error()'s code. */
+int gv_enc_write_packet(GvEncoder *e);
 
 /* ---- choose.c ---- */
 

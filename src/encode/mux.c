@@ -227,3 +227,14 @@ void gv_encoder_close(GvEncoder **const pe)
     free(e);
     *pe = NULL;
 }
+
+int gv_enc_write_packet(GvEncoder *const e)
+{
+    const int ret = av_interleaved_write_frame(e->fmt, e->pkt);
+    if (ret >= 0)
+        return 0;
+    char why[256];
+    gv_log(e->log, GV_LOG_ERROR, "writing %s: %s", e->path,
+           gv_enc_reason(e, ret, 1, why, sizeof(why)));
+    return gv_enc_io_error(ret);
+}

@@ -557,7 +557,6 @@ static int encoder_failed(GvEncoder *const e, const char *const what, const int 
 
 static int write_packets(GvEncoder *const e, const char *const what)
 {
-    char why[256];
     int ret;
     while ((ret = avcodec_receive_packet(e->cc, e->pkt)) >= 0) {
         e->pkt->stream_index = e->st->index;
@@ -565,11 +564,8 @@ static int write_packets(GvEncoder *const e, const char *const what)
          * its duration, so the file is exactly frames / fps long. */
         e->pkt->duration = 1;
         av_packet_rescale_ts(e->pkt, e->cc->time_base, e->st->time_base);
-        if ((ret = av_interleaved_write_frame(e->fmt, e->pkt)) < 0) {
-            gv_log(e->log, GV_LOG_ERROR, "writing %s: %s", e->path,
-                   gv_enc_reason(e, ret, 1, why, sizeof(why)));
-            return gv_enc_io_error(ret);
-        }
+        if ((ret = gv_enc_write_packet(e)) < 0)
+            return ret;
     }
     if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
         return 0;

@@ -496,7 +496,9 @@ void gv_vk_buf_destroy(GvVk *vk, GvVkBuf **pb)
     *pb = NULL;
 }
 
-int gv_vk_buf_flush(GvVk *vk, const GvVkBuf *b)
+/* Flushes (to the device) or invalidates (for the host) the whole of a
+ * mapped buffer that is not coherent; both calls take the same range. */
+static int mapped_range(GvVk *vk, const GvVkBuf *b, PFN_vkFlushMappedMemoryRanges fn)
 {
     int ret = 0;
     if (b->flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
@@ -506,24 +508,19 @@ int gv_vk_buf_flush(GvVk *vk, const GvVkBuf *b)
         .memory = b->mem,
         .size = VK_WHOLE_SIZE,
     };
-    VK(vk->FlushMappedMemoryRanges(vk->dev, 1, &range));
+    VK(fn(vk->dev, 1, &range));
 error:
     return ret;
 }
 
+int gv_vk_buf_flush(GvVk *vk, const GvVkBuf *b)
+{
+    return mapped_range(vk, b, vk->FlushMappedMemoryRanges);
+}
+
 int gv_vk_buf_invalidate(GvVk *vk, const GvVkBuf *b)
 {
-    int ret = 0;
-    if (b->flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)
-        return 0;
-    const VkMappedMemoryRange range = {
-        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
-        .memory = b->mem,
-        .size = VK_WHOLE_SIZE,
-    };
-    VK(vk->InvalidateMappedMemoryRanges(vk->dev, 1, &range));
-error:
-    return ret;
+    return mapped_range(vk, b, vk->InvalidateMappedMemoryRanges);
 }
 
 const VkMemoryPropertyFlags gv_vk_host_prefs[] = {
