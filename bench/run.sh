@@ -21,6 +21,9 @@
 #                        (default WORK/results-DATE.txt)
 #   --variant LABEL=ARGS one gridvid row with these extra arguments, e.g.
 #                        --variant cpu='--gpu false' --variant gpu='--gpu true';
+#                        ARGS starting with @python render through the Python
+#                        package instead (bench/gridvid_py.py), e.g.
+#                        --variant cli='' --variant python='@python';
 #                        repeatable; default a single row 'gridvid'
 #   --ffmpeg MODE        once (default): each image decoded once, the row strip
 #                        repeated with the loop filter; loop: the literal
@@ -546,10 +549,17 @@ for w in "${selected[@]}"; do
     what="gridvid"; [ ${#variants[@]} -gt 1 ] && what="gridvid $label"
     gv_args=("$dir" -o "$out-$label.mp4" --size "${W}x${H}" --fps "$fps" --duration "$secs" --progress json)
     [ "$blur" -gt 1 ] && gv_args+=(--motion-blur "$blur")
+    # a variant whose arguments start with @python renders through the
+    # Python package (bench/gridvid_py.py) instead of the command line
+    gv_cmd=("$gridvid")
+    if [[ $vargs == @python* ]]; then
+      vargs=${vargs#@python}
+      gv_cmd=(env GV_PYTHON_DIR="$(dirname "$gridvid")/python" python3 "$bench_dir/gridvid_py.py")
+    fi
     # shellcheck disable=SC2206
     gv_args+=(${GRIDVID_ARGS:-} $vargs)
     say "  $what"
-    measure_best "$name" "$timeout_s" 0 1 "$gridvid" "${gv_args[@]}"
+    measure_best "$name" "$timeout_s" 0 1 "${gv_cmd[@]}" "${gv_args[@]}"
     note=$M_NOTE
     name=$M_NAME
     # time to first frame: the first progress line with frame >= 1 (lines come
