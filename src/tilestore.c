@@ -205,7 +205,6 @@ static void finish_tile(GvTileStore *ts, int k, int ret, GvTile *tile, const cha
     ts->n_failed++;
 }
 
-
 /* ---- the JPEG engine ---- */
 
 /* Maps path whole, read-only; NULL when it cannot or it is over the
@@ -267,7 +266,6 @@ static int engine_prepare(GvTileStore *ts, int k, EngineJob *ej)
                            .planes = 1, .out = ej->tile->y };
     return 0;
 }
-
 
 /* With ts->lock held: hands image k back to the workers and libvips. */
 static void engine_refuse(GvTileStore *ts, int k)
