@@ -5,16 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* BT.709 luma coefficients. */
-#define KR 0.2126
-#define KB 0.0722
-#define KG (1.0 - KR - KB)
-
-/* Limited range: Y' from 16 (black) over 219 steps, Cb and Cr 128 +- 112. */
-#define Y_ZERO 16.0
-#define Y_SPAN 219.0
-#define C_ZERO 128.0
-#define C_SPAN 224.0
+#define KR GV_BT709_KR
+#define KB GV_BT709_KB
+#define KG GV_BT709_KG
+#define Y_ZERO GV_Y_ZERO
+#define Y_SPAN GV_Y_SPAN
+#define C_ZERO GV_C_ZERO
+#define C_SPAN GV_C_SPAN
 
 static uint8_t clamp_u8(double v)
 {

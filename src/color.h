@@ -9,6 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* BT.709 luma coefficients (also read by src/gpu/resample.cu). */
+#define GV_BT709_KR 0.2126
+#define GV_BT709_KB 0.0722
+#define GV_BT709_KG (1.0 - GV_BT709_KR - GV_BT709_KB)
+
+/* Limited range: Y' from 16 (black) over 219 steps, Cb and Cr 128 +- 112. */
+#define GV_Y_ZERO 16.0
+#define GV_Y_SPAN 219.0
+#define GV_C_ZERO 128.0
+#define GV_C_SPAN 224.0
+
 /* sRGB (gamma-encoded, 0..255) to Y'CbCr, BT.709, limited range, rounded.
  * The reference every faster version must match exactly. */
 void gv_rgb_to_yuv(uint8_t r, uint8_t g, uint8_t b, uint8_t *y, uint8_t *u, uint8_t *v);

@@ -173,8 +173,6 @@ static void cpu_summary(const Attempt *a, GvSummary *summary, double flush_cpu)
                100.0 * (summary->cpu_s - summary->encoder_cpu_s) / summary->encoder_cpu_s);
 }
 
-static void plan_decoder_line(const Run *run, const char *device);
-
 /* ---------------------------------------------------------------- */
 /* Opening the stages                                                 */
 
@@ -207,6 +205,19 @@ static int engine_wanted(const Run *run)
 {
     return engine_allowed(run->s) &&
            (run->probe.jpeg_candidates > 0 || run->s->gpu_decode == GV_GPU_REQUIRE);
+}
+
+/* The plan's decoder line: device is the JPEG engine's GPU, or NULL. */
+static void plan_decoder_line(const Run *run, const char *device)
+{
+    const GvSettings *const s = run->s;
+    if (!engine_wanted(run))
+        gv_plan_line(s, "decoder: libvips");
+    else if (!device)
+        gv_plan_line(s, "decoder: libvips (no GPU JPEG engine)");
+    else
+        gv_plan_line(s, "decoder: JPEG engine on %s for up to %d of %d images, libvips for the "
+                        "rest", device, run->probe.jpeg_candidates, run->n);
 }
 
 static int start_engines(Run *run)
@@ -497,19 +508,6 @@ static int render_video(Attempt *a, GvSummary *summary)
 
 /* A dry run opens the encoder, to name the one a render would get, but
  * writes nothing. */
-/* The plan's decoder line: device is the JPEG engine's GPU, or NULL. */
-static void plan_decoder_line(const Run *run, const char *device)
-{
-    const GvSettings *const s = run->s;
-    if (!engine_wanted(run))
-        gv_plan_line(s, "decoder: libvips");
-    else if (!device)
-        gv_plan_line(s, "decoder: libvips (no GPU JPEG engine)");
-    else
-        gv_plan_line(s, "decoder: JPEG engine on %s for up to %d of %d images, libvips for the "
-                        "rest", device, run->probe.jpeg_candidates, run->n);
-}
-
 /* The decoder a render would use: the JPEG engine is opened to say. */
 static int plan_decoder(const Run *run)
 {

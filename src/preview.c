@@ -54,8 +54,7 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
         goto end;
     }
 end:
-    for (int i = 0; i < shown.n; i++)
-        gv_tilestore_release(ts, shown.ks[i]);
+    /* the tiles go with the store */
     free(shown.ks);
     free(offs);
     gv_picpool_free(&pool);

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "color.h"
+#include "gpu/orient.h"
 #include "gridvid/gridvid.h"
 #include "resample.h"
 #include "threads.h"
@@ -734,20 +735,6 @@ void gv_jpeg_engines_close(GvJpegEngineSet **ps)
 
 /* ---- CPU reference ---- */
 
-static void stored_xy(int o, int w, int h, int x, int y, int *sx, int *sy)
-{
-    switch (o) {
-    case 2: *sx = w - 1 - x; *sy = y; break;
-    case 3: *sx = w - 1 - x; *sy = h - 1 - y; break;
-    case 4: *sx = x; *sy = h - 1 - y; break;
-    case 5: *sx = y; *sy = x; break;
-    case 6: *sx = y; *sy = h - 1 - x; break;
-    case 7: *sx = w - 1 - y; *sy = h - 1 - x; break;
-    case 8: *sx = w - 1 - y; *sy = x; break;
-    default: *sx = x; *sy = y; break;
-    }
-}
-
 int gv_jpeg_engine_reference(const uint8_t *rgb, int w, int h, int orientation, int crop_x,
                              int crop_y, int crop_w, int crop_h, uint8_t *dst, int dw, int dh)
 {
@@ -757,7 +744,7 @@ int gv_jpeg_engine_reference(const uint8_t *rgb, int w, int h, int orientation, 
     for (int y = 0; y < crop_h; y++)
         for (int x = 0; x < crop_w; x++) {
             int sx, sy;
-            stored_xy(orientation, w, h, crop_x + x, crop_y + y, &sx, &sy);
+            gv_stored_xy(orientation, w, h, crop_x + x, crop_y + y, &sx, &sy);
             memcpy(crop + ((size_t)y * crop_w + x) * 3, rgb + ((size_t)sy * w + sx) * 3, 3);
         }
     static const uint8_t black[3];

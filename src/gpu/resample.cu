@@ -10,21 +10,8 @@
  * driver by jpegengine.c: no CUDA runtime is linked.
  */
 
-/* Upright (x, y) of an image stored w x h under EXIF orientation o, to
- * the stored pixel. */
-__device__ static void stored_xy(int o, int w, int h, int x, int y, int *sx, int *sy)
-{
-    switch (o) {
-    case 2: *sx = w - 1 - x; *sy = y; break;
-    case 3: *sx = w - 1 - x; *sy = h - 1 - y; break;
-    case 4: *sx = x; *sy = h - 1 - y; break;
-    case 5: *sx = y; *sy = x; break;
-    case 6: *sx = y; *sy = h - 1 - x; break;
-    case 7: *sx = w - 1 - y; *sy = h - 1 - x; break;
-    case 8: *sx = w - 1 - y; *sy = x; break;
-    default: *sx = x; *sy = y; break;
-    }
-}
+#include "color.h"
+#include "gpu/orient.h"
 
 __device__ static int clampi(int v, int lo, int hi)
 {
@@ -45,7 +32,7 @@ extern "C" __global__ void gv_resample_across(const unsigned char *src, unsigned
     float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f;
     for (int j = 0; j < n; j++) {
         int sx, sy;
-        stored_xy(orient, w, h, cx + clampi(first[x] + j, 0, cw - 1), cy + y, &sx, &sy);
+        gv_stored_xy(orient, w, h, cx + clampi(first[x] + j, 0, cw - 1), cy + y, &sx, &sy);
         const unsigned char *p = src + (size_t)sy * pitch + (size_t)sx * 3;
         a0 = __fadd_rn(a0, __fmul_rn(wx[j], (float)p[0]));
         a1 = __fadd_rn(a1, __fmul_rn(wx[j], (float)p[1]));
@@ -79,8 +66,8 @@ extern "C" __global__ void gv_resample_down(const float *tmp, int ch, int dw, co
  * every pixel when use_tables is 0) gv_rgb_to_yuv()'s double arithmetic,
  * operation for operation.
  */
-#define FIX_BITS 20
-#define FIX_GUARD 4
+#define FIX_BITS GV_YUV_FIX_BITS
+#define FIX_GUARD GV_YUV_FIX_GUARD
 
 __device__ static unsigned char clamp_u8(double v)
 {
@@ -93,13 +80,15 @@ __device__ static unsigned char clamp_u8(double v)
 
 __device__ static void exact_yuv(int r, int g, int b, unsigned char o[3])
 {
-    const double kr = 0.2126, kb = 0.0722, kg = 1.0 - 0.2126 - 0.0722;
+    const double kr = GV_BT709_KR, kb = GV_BT709_KB, kg = GV_BT709_KG;
     const double rf = __ddiv_rn((double)r, 255.0), gf = __ddiv_rn((double)g, 255.0),
                  bf = __ddiv_rn((double)b, 255.0);
     const double yf = __dadd_rn(__dadd_rn(__dmul_rn(kr, rf), __dmul_rn(kg, gf)), __dmul_rn(kb, bf));
-    o[0] = clamp_u8(__dadd_rn(16.0, __dmul_rn(219.0, yf)));
-    o[1] = clamp_u8(__dadd_rn(128.0, __ddiv_rn(__dmul_rn(224.0, __dsub_rn(bf, yf)), 2.0 * (1.0 - kb))));
-    o[2] = clamp_u8(__dadd_rn(128.0, __ddiv_rn(__dmul_rn(224.0, __dsub_rn(rf, yf)), 2.0 * (1.0 - kr))));
+    o[0] = clamp_u8(__dadd_rn(GV_Y_ZERO, __dmul_rn(GV_Y_SPAN, yf)));
+    o[1] = clamp_u8(__dadd_rn(GV_C_ZERO,
+                              __ddiv_rn(__dmul_rn(GV_C_SPAN, __dsub_rn(bf, yf)), 2.0 * (1.0 - kb))));
+    o[2] = clamp_u8(__dadd_rn(GV_C_ZERO,
+                              __ddiv_rn(__dmul_rn(GV_C_SPAN, __dsub_rn(rf, yf)), 2.0 * (1.0 - kr))));
 }
 
 extern "C" __global__ void gv_rgb_to_tile(const unsigned char *rgb, int n, const int *tables,
