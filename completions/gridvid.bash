@@ -50,6 +50,9 @@ _gridvid()
             h264_qsv hevc_qsv av1_qsv vp9_qsv' ;;
     --preset) values='ultrafast superfast veryfast faster fast medium slow slower veryslow' ;;
     --gpu | --gpu-decode) values='auto true false require' ;;
+    --clip-loop) values='loop bounce hold' ;;
+    --clip-start) values='visible zero' ;;
+    --live-photos) values='play still' ;;
     --gpu-device) values='llvmpipe' ;;
     --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
@@ -75,7 +78,7 @@ _gridvid()
         local flags='-o --output --size --width --height --fps --duration --layout --rows
             --aspect --aspect-ratio-w --aspect-ratio-h --tile-height --crop --gap
             --background --direction --easing --speed --motion-blur --order --recursive
-            --strict --max-pixels --codec --encoder --crf --preset --bitrate --audio
+            --strict --max-pixels --clip-loop --clip-start --live-photos --codec --encoder --crf --preset --bitrate --audio
             --videotoolbox --gpu --gpu-decode --gpu-device --gpu-memory --memory-limit
             --threads --batch --stream --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
             -v --verbose -h --help --version --'

@@ -26,6 +26,9 @@ _Static_assert(sizeof(GvDirection) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvEasing) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvGpuMode) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvOrder) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvClipLoop) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvClipStart) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvLivePhotos) == sizeof(int), "enum size");
 
 #define MAX_FPS 1000
 #define MAX_DURATION 3600
@@ -329,6 +332,19 @@ static const Name easing_names[] = {
     { "linear", GV_EASING_LINEAR },   { "ease-in-out", GV_EASING_EASE_IN_OUT },
     { "ease-in", GV_EASING_EASE_IN }, { "ease-out", GV_EASING_EASE_OUT },
     { NULL, 0 },
+};
+
+static const Name clip_loop_names[] = {
+    { "loop", GV_CLIP_LOOP }, { "bounce", GV_CLIP_BOUNCE }, { "hold", GV_CLIP_HOLD },
+    { NULL, 0 },
+};
+
+static const Name clip_start_names[] = {
+    { "visible", GV_CLIP_START_VISIBLE }, { "zero", GV_CLIP_START_ZERO }, { NULL, 0 },
+};
+
+static const Name live_names[] = {
+    { "play", GV_LIVE_PLAY }, { "still", GV_LIVE_STILL }, { NULL, 0 },
 };
 
 static const struct {
@@ -696,6 +712,16 @@ static const Key keys[] = {
     BOOL("RECURSIVE", "--recursive", NULL, "descend into subdirectories", "false", recursive),
     BOOL("STRICT", "--strict", NULL, "stop at the first bad input file (exit 3)", "false",
          strict),
+    ENUM("CLIP_LOOP", "--clip-loop", "loop|bounce|hold",
+         "a clip shorter than its tile is shown: from the start again, backwards and forwards, "
+         "or its last frame stays", "loop", clip_loop, clip_loop_names,
+         "expected loop, bounce or hold"),
+    ENUM("CLIP_START", "--clip-start", "visible|zero",
+         "a clip starts when its tile first shows, or with the video", "visible", clip_start,
+         clip_start_names, "expected visible or zero"),
+    ENUM("LIVE_PHOTOS", "--live-photos", "play|still",
+         "a still with a movie of the same name beside it plays the movie, or shows the still",
+         "play", live_photos, live_names, "expected play or still"),
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
     CUSTOM("CODEC", "--codec", "CODEC",
@@ -1159,7 +1185,11 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
                           GV_DIRECTION_ALTERNATE + 1)) < 0 ||
         (ret = check_enum(err, errlen, "EASING", (int)s->easing, GV_EASING_EASE_OUT + 1)) < 0 ||
         (ret = check_enum(err, errlen, "USE_GPU", (int)s->gpu, GV_GPU_REQUIRE + 1)) < 0 ||
-        (ret = check_enum(err, errlen, "GPU_DECODE", (int)s->gpu_decode, GV_GPU_REQUIRE + 1)) < 0)
+        (ret = check_enum(err, errlen, "GPU_DECODE", (int)s->gpu_decode, GV_GPU_REQUIRE + 1)) < 0 ||
+        (ret = check_enum(err, errlen, "CLIP_LOOP", (int)s->clip_loop, GV_CLIP_HOLD + 1)) < 0 ||
+        (ret = check_enum(err, errlen, "CLIP_START", (int)s->clip_start,
+                          GV_CLIP_START_ZERO + 1)) < 0 ||
+        (ret = check_enum(err, errlen, "LIVE_PHOTOS", (int)s->live_photos, GV_LIVE_STILL + 1)) < 0)
         return ret;
     if ((int)s->order < 0 || (int)s->order > GV_ORDER_GIVEN)
         return bad_int(err, errlen, "ORDER", (int)s->order, find_key("ORDER")->expect);

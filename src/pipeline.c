@@ -3,7 +3,8 @@
  *
  *   probe.c      inputs -> usable images (parallel, headers only)
  *   layout.c     images -> lanes, frames, every image's first/last frame
- *   tilestore.c  tile workers, just in time, bounded memory
+ *   tilestore.c  tile workers, just in time, bounded memory; clips'
+ *                pictures frame by frame (clipplay.c, clip.c)
  *   render/failover.c  compositor: CPU, or Vulkan with CPU fallback
  *   framequeue.c picture pool + bounded queue
  *   sink.c       encoder thread (encode/)
@@ -55,6 +56,9 @@
 #define THREAD_MIB 3
 #define DECODE_MIB 2
 #define GPU_MIB 128
+/* A clip's decoder holds about this many frames of the clip's size (its
+ * references and the frame being decoded, 8-bit 4:2:0). */
+#define CLIP_DECODER_FRAMES 8
 
 /* What lasts across the attempts of one run. */
 typedef struct Run {
@@ -88,6 +92,9 @@ typedef struct Attempt {
     GvFrameQueue queue;
     GvSink sink;
     GvTileStats stats;  /* what the tile store did, once stopped */
+    const GvTile **clip_shown; /* per image: the clip picture the compositor has */
+    int *clips_on;      /* the clips added to the compositor and not removed */
+    int n_clips_on;
     double last_report;
     int first_reported;
 } Attempt;
@@ -257,9 +264,20 @@ static int open_tiles(Attempt *a)
         .engine_batch = ENGINE_BATCH,
         .engine_mode = s->gpu_decode,
         .probe_flags = run->probe.flags,
+        .clips = run->probe.clips,
+        .fps_num = s->fps_num,
+        .fps_den = s->fps_den,
+        .clip_loop = s->clip_loop,
+        .clip_start = s->clip_start,
+        .clip_hwaccel = engine_allowed(s),
+        .at_frame = s->preview ? gv_preview_frame(s) : -1,
         .cancel = run->cancel,
         .log = run->log,
     };
+    if (run->probe.n_clips > 0 &&
+        (!(a->clip_shown = calloc((size_t)run->n, sizeof(*a->clip_shown))) ||
+         !(a->clips_on = calloc((size_t)run->probe.n_clips, sizeof(*a->clips_on)))))
+        return -ENOMEM;
     return gv_tilestore_open(&a->tiles, &cfg);
 }
 
@@ -294,6 +312,23 @@ static int open_compositor(Attempt *a)
     return gv_failover_open(&a->comp, &cfg);
 }
 
+/* Clips held at once (no more than the tiles): their pictures ahead and
+ * their decoders' frames, the largest clip's for all. */
+static int64_t clips_memory(const Attempt *a, int64_t tile)
+{
+    const Run *const run = a->run;
+    const int batch = run->s->batch > 0 ? run->s->batch : 2 * run->threads;
+    int64_t largest = 0;
+    for (int k = 0; k < run->n && run->probe.n_clips > 0; k++) {
+        const GvClipInfo *const c = run->probe.clips[k];
+        if (c && (int64_t)c->width * c->height > largest)
+            largest = (int64_t)c->width * c->height;
+    }
+    const int held = run->probe.n_clips < a->sched.max_live + batch ? run->probe.n_clips
+                                                                     : a->sched.max_live + batch;
+    return held * (GV_CLIP_PICTURES * tile + CLIP_DECODER_FRAMES * largest * 3 / 2);
+}
+
 /*
  * What MEMORY_LIMIT leaves to the encoder: the limit less gridvid's own,
  * estimated from what it holds at most (the picture pool, the tiles, the
@@ -313,6 +348,7 @@ static int64_t encoder_memory(const Attempt *a)
                   pics * pic + (a->sched.max_live + batch) * tile;
     if (s->gpu != GV_GPU_FALSE && !run->gpu_failed)
         own += GPU_MIB * mib;
+    own += clips_memory(a, tile);
     const int64_t limit = (s->memory_limit_mib ? s->memory_limit_mib : MEMORY_LIMIT_AUTO) * mib;
     gv_log(run->log, GV_LOG_INFO,
            "memory: limit %lld MiB, of which gridvid's own about %lld MiB (%d pictures, %d "
@@ -399,8 +435,58 @@ static int add_tiles(Attempt *a, int64_t i, int *next_add)
         const int ret = gv_failover_tile_add(a->comp, k, t);
         if (ret < 0)
             return ret;
+        if (a->clips_on && a->run->probe.clips[k]) {
+            a->clip_shown[k] = t;
+            a->clips_on[a->n_clips_on++] = k;
+        }
     }
     return 0;
+}
+
+static int finish_frame(Attempt *a, int *next_remove);
+
+/*
+ * Gives the compositor every clip's picture for frame i. A new picture
+ * replaces the clip's tile with no frame in flight (those in flight may
+ * read the old one): the frames in flight are finished first.
+ */
+static int update_clips(Attempt *a, int64_t i, int *next_remove)
+{
+    int drained = 0, ret;
+    for (int j = 0; j < a->n_clips_on; j++) {
+        const int k = a->clips_on[j];
+        if (a->sched.last[k] < i)
+            continue; /* removed once its last frame is done */
+        const GvTile *const t = gv_tilestore_clip_frame(a->tiles, k, i);
+        if (!t) {
+            const int err = stop_reason(a);
+            return err < 0 ? err : GV_ERR_DECODE;
+        }
+        if (t != a->clip_shown[k] && !drained) {
+            while (gv_failover_in_flight(a->comp) > 0)
+                if ((ret = finish_frame(a, next_remove)) < 0)
+                    return ret;
+            drained = 1;
+            j = -1; /* finishing may have removed clips: from the start */
+            continue;
+        }
+        if (t != a->clip_shown[k] && (ret = gv_failover_tile_update(a->comp, k, t)) < 0)
+            return ret;
+        a->clip_shown[k] = t;
+        gv_tilestore_clip_done(a->tiles, k, i);
+    }
+    return 0;
+}
+
+/* Clip k left the compositor. */
+static void clip_off(Attempt *a, int k)
+{
+    for (int j = 0; j < a->n_clips_on; j++)
+        if (a->clips_on[j] == k) {
+            a->clips_on[j] = a->clips_on[--a->n_clips_on];
+            a->clip_shown[k] = NULL;
+            return;
+        }
 }
 
 static int submit_frame(Attempt *a, int64_t i)
@@ -423,6 +509,8 @@ static int finish_frame(Attempt *a, int *next_remove)
     while (*next_remove < sch->n_shown && sch->last[sch->by_last[*next_remove]] <= frame) {
         const int k = sch->by_last[(*next_remove)++];
         gv_failover_tile_remove(a->comp, k);
+        if (a->clips_on)
+            clip_off(a, k);
         gv_tilestore_release(a->tiles, k);
     }
     return gv_framequeue_push(&a->queue, pp, frame);
@@ -444,7 +532,9 @@ static int composite_frames(Attempt *a)
                             sch->first[sch->by_first[next_add]] <= i &&
                             !gv_tilestore_ready(a->tiles, sch->by_first[next_add]);
         if (i < frames && busy < gv_failover_depth(a->comp) && !blocked) {
-            if ((ret = add_tiles(a, i, &next_add)) < 0 || (ret = submit_frame(a, i)) < 0)
+            if ((ret = add_tiles(a, i, &next_add)) < 0 ||
+                (a->n_clips_on > 0 && (ret = update_clips(a, i, &next_remove)) < 0) ||
+                (ret = submit_frame(a, i)) < 0)
                 return ret;
             i++;
             if (gv_failover_in_flight(a->comp) < gv_failover_depth(a->comp) && i < frames)
@@ -558,6 +648,8 @@ static void close_attempt(Attempt *a, int ret, GvSummary *summary)
         summary->tiles_gpu_scaled = a->stats.gpu_scaled;
         summary->tiles_engine = a->stats.engine;
         summary->tiles_engine_refused = a->stats.engine_refused;
+        summary->clips = a->stats.clips;
+        summary->clips_hw = a->stats.clips_hw;
     }
     if (a->sink.started) {
         gv_framequeue_fail(&a->queue, ret < 0 ? ret : GV_ERR_ENCODE);
@@ -574,6 +666,8 @@ static void close_attempt(Attempt *a, int ret, GvSummary *summary)
     gv_tilestore_close(&a->tiles);
     gv_tile_schedule_free(&a->sched);
     gv_layout_free(&a->layout);
+    free(a->clip_shown);
+    free(a->clips_on);
 }
 
 /*
@@ -586,11 +680,16 @@ static int drop_failed(Run *run, const Attempt *a, int *again)
     int kept = 0;
     for (int k = 0; k < run->n; k++) {
         const char *const why = gv_tilestore_failure(a->tiles, k);
+        GvClipInfo *const clip = run->probe.clips[k];
+        run->probe.clips[k] = NULL;
         if (!why) {
             run->probe.flags[kept] = run->probe.flags[k];
+            run->probe.clips[kept] = clip;
             run->files.paths[kept++] = run->files.paths[k];
             continue;
         }
+        run->probe.n_clips -= clip != NULL;
+        free(clip);
         gv_log(run->log, run->s->strict ? GV_LOG_ERROR : GV_LOG_WARNING, "%s: %s",
                run->files.paths[k], why);
         if (run->s->strict)
@@ -601,6 +700,39 @@ static int drop_failed(Run *run, const Attempt *a, int *again)
     }
     run->files.n = run->n = kept;
     return GV_ERR_DECODE;
+}
+
+/* The plan's line for each clip: what it is and how it plays. */
+static void plan_clips(const Attempt *a)
+{
+    const Run *const run = a->run;
+    const GvSettings *const s = run->s;
+    const double frame_s = (double)s->fps_den / s->fps_num;
+    for (int k = 0; k < run->n && run->probe.n_clips > 0; k++) {
+        const GvClipInfo *const c = run->probe.clips[k];
+        if (!c)
+            continue;
+        if (a->sched.first[k] < 0) {
+            gv_plan_line(s, "clip %s: %.2f s, not shown", run->files.paths[k], c->duration);
+            continue;
+        }
+        const double from = (double)a->sched.first[k] * frame_s;
+        const double shown = (double)(a->sched.last[k] - a->sched.first[k] + 1) * frame_s;
+        char how[96];
+        if (shown <= c->duration || !(c->duration > 0))
+            snprintf(how, sizeof(how), "plays %.2f s of it", shown);
+        else if (s->clip_loop == GV_CLIP_HOLD)
+            snprintf(how, sizeof(how), "then holds its last frame for %.2f s",
+                     shown - c->duration);
+        else
+            snprintf(how, sizeof(how), "%s %.1f times", s->clip_loop == GV_CLIP_BOUNCE ?
+                     "bounces, playing" : "loops, playing", shown / c->duration);
+        gv_plan_line(s, "clip %s: %.2f s, %dx%d %s%s at %.3g fps; shown %.2f s from %.2f s, %s",
+                     run->files.paths[k], c->duration, c->upright_w, c->upright_h, c->codec,
+                     c->rotation ? (c->rotation == 90 ? " turned 90" : c->rotation == 180 ?
+                                    " turned 180" : " turned 270") : "",
+                     c->fps, shown, from, how);
+    }
 }
 
 static int run_attempt(Run *run, GvSummary *summary, int *again)
@@ -614,6 +746,8 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
     else if ((ret = gv_tile_schedule_init(&a.sched, &a.layout, GV_MAX_DEPTH - 1)) == 0 &&
              (ret = open_tiles(&a)) == 0) {
         gv_plan_layout(s, &a.layout, run->n, run->probe.skipped, a.sched.n_shown);
+        if (s->plan)
+            plan_clips(&a);
         if (s->preview && s->dry_run)
             gv_plan_line(s, "preview: frame at %g s -> %s", s->preview_at, s->preview);
         else if (s->preview)
@@ -718,8 +852,8 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
     struct stat st;
     if (ret == 0 && !s->dry_run && stat(s->preview ? s->preview : s->output, &st) == 0)
         summary->output_bytes = st.st_size;
+    gv_probe_result_free(&run.probe, run.files.n);
     gv_file_list_free(&run.files);
-    free(run.probe.flags);
     gv_jpeg_engines_close(&run.engines);
     return ret;
 }

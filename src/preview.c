@@ -19,6 +19,12 @@ static void collect_image(void *opaque, int k)
     sh->ks[sh->n++] = k;
 }
 
+int64_t gv_preview_frame(const GvSettings *s)
+{
+    /* p = 1 (the end) is a valid frame too */
+    return (int64_t)floor(s->preview_at * s->fps_num / s->fps_den + 0.5);
+}
+
 int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
                      const uint8_t bg_yuv[3], atomic_int *cancel, const GvLog *log)
 {
@@ -32,8 +38,7 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
         ret = -ENOMEM;
         goto end;
     }
-    /* The frame at that time; p = 1 (the end) is a valid frame too. */
-    const int64_t frame = (int64_t)floor(s->preview_at * s->fps_num / s->fps_den + 0.5);
+    const int64_t frame = gv_preview_frame(s);
     if (gv_frame_images(l, frame, collect_image, &shown) < 0) {
         ret = -ENOMEM;
         goto end;

@@ -14,6 +14,9 @@
 #include "log.h"
 #include "tilestore.h"
 
+/* The frame at s->preview_at. */
+int64_t gv_preview_frame(const GvSettings *s);
+
 /* Writes the frame at s->preview_at to s->preview. Returns 0 or a
  * negative code; tiles that fail to decode leave their reason in ts. */
 int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,

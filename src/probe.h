@@ -2,7 +2,10 @@
  * The first stage: the inputs listed (scan.c) and every file probed in
  * parallel, header only, before any pixel is decoded. Bad files are
  * logged once as "path: reason" and dropped; with STRICT the first one
- * ends the run.
+ * ends the run. A file that is not a still (or is an animated GIF) and
+ * that clip.c can play becomes a clip; a still with a movie of the same
+ * name beside it (a Live Photo) becomes that movie, or stays a still,
+ * as LIVE_PHOTOS says, and the movie is not used on its own.
  */
 #ifndef GV_PROBE_H
 #define GV_PROBE_H
@@ -11,6 +14,7 @@
 
 #include "gridvid/gridvid.h"
 #include "log.h"
+#include "clip.h"
 #include "scan.h"
 #include "tiles.h"
 
@@ -19,7 +23,13 @@ typedef struct GvProbeResult {
     int gpu_candidates;  /* images the GPU tile scaler may take */
     int jpeg_candidates; /* images the JPEG engine may take */
     unsigned char *flags; /* per usable image, GV_PROBE_* bits; the caller frees it */
+    GvClipInfo **clips;  /* per usable image: a clip's (GV_PROBE_CLIP), else NULL;
+                            gv_probe_result_free() frees them */
+    int n_clips;
+    int live_photos;     /* stills paired with their movies (LIVE_PHOTOS) */
 } GvProbeResult;
+
+void gv_probe_result_free(GvProbeResult *res, int n);
 
 /*
  * Fills files with the usable images of s->inputs, in order, probing on

@@ -507,9 +507,14 @@ int gv_tile_probe(const char *const path, const GvTileSpec *const spec, char *co
     const int jpeg = vips_isprefix("VipsForeignLoadJpeg", loader);
     const int larger = (uint64_t)hdr->Xsize * (uint64_t)hdr->Ysize >
                        (uint64_t)spec->w * (uint64_t)spec->h;
+    const int animated = (vips_isprefix("VipsForeignLoadGif", loader) ||
+                          vips_isprefix("VipsForeignLoadNsgif", loader) ||
+                          vips_isprefix("VipsForeignLoadWebp", loader)) &&
+                         vips_image_get_n_pages(hdr) > 1;
     if (gpu_candidate)
         *gpu_candidate = (!jpeg && larger ? GV_PROBE_GPU_SCALE : 0) |
-                         (jpeg && larger ? GV_PROBE_JPEG_ENGINE : 0);
+                         (jpeg && larger ? GV_PROBE_JPEG_ENGINE : 0) |
+                         (animated ? GV_PROBE_ANIMATED : 0);
     g_object_unref(hdr);
 
     /*
@@ -560,6 +565,43 @@ int gv_tile_crop_rect(const int iw, const int ih, const GvTileSpec *const spec, 
     rect[2] = cw;
     rect[3] = ch;
     return 0;
+}
+
+int gv_tile_smart_rect(const uint8_t *const rgb, const int w, const int h,
+                       const GvTileSpec *const spec, int rect[4])
+{
+    if (!rgb || w < 1 || h < 1 || w > VIPS_MAX_COORD || h > VIPS_MAX_COORD ||
+        !gv_tile_spec_ok(spec) || (size_t)w > SIZE_MAX / 3 / (size_t)h)
+        return -EINVAL;
+    if (spec->crop != GV_CROP_ATTENTION && spec->crop != GV_CROP_ENTROPY)
+        return gv_tile_crop_rect(w, h, spec, rect);
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+    int cw, ch;
+    crop_window(w, h, spec, &cw, &ch);
+    VipsImage *img, *typed = NULL, *cut = NULL;
+    /* vips_smartcrop() chooses the window while it is built, and the
+     * result's offsets say where: minus the window's origin. */
+    if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR)) ||
+        vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL) ||
+        vips_smartcrop(typed, &cut, cw, ch, "interesting",
+                       pick_interesting(spec->crop, w, h, spec->w, spec->h), NULL)) {
+        vips_error_clear();
+        ret = GV_ERR_DECODE;
+    } else {
+        rect[0] = clampi(-cut->Xoffset, 0, w - cw);
+        rect[1] = clampi(-cut->Yoffset, 0, h - ch);
+        rect[2] = cw;
+        rect[3] = ch;
+    }
+    if (cut)
+        g_object_unref(cut);
+    if (typed)
+        g_object_unref(typed);
+    if (img)
+        g_object_unref(img);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- */

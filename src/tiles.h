@@ -40,6 +40,8 @@ int gv_tiles_init(void);
 enum {
     GV_PROBE_GPU_SCALE = 1,   /* larger than the tile, cannot shrink while it decodes */
     GV_PROBE_JPEG_ENGINE = 2, /* a JPEG larger than the tile: the JPEG engine may take it */
+    GV_PROBE_ANIMATED = 4,    /* a GIF or WebP of several frames: it may play as a clip */
+    GV_PROBE_CLIP = 8,        /* set by probe.c: a clip (clip.h), not a still */
 };
 
 /*
@@ -58,6 +60,15 @@ int gv_tile_probe(const char *path, const GvTileSpec *spec, char *reason, size_t
  * smart crops (attention, entropy), which need the pixels.
  */
 int gv_tile_crop_rect(int iw, int ih, const GvTileSpec *spec, int rect[4]);
+
+/*
+ * The crop window of spec's aspect on w x h pixels of 8-bit sRGB (3 bytes
+ * a pixel, rows packed; only read) where libvips' smart crop puts it for
+ * CROP_POSITION attention or entropy (the fixed positions as
+ * gv_tile_crop_rect()): rect = x, y, w, h. For clips, whose crop is chosen
+ * once from the first frame. Returns 0, -EINVAL, or GV_ERR_DECODE.
+ */
+int gv_tile_smart_rect(const uint8_t *rgb, int w, int h, const GvTileSpec *spec, int rect[4]);
 
 /*
  * Decode path completely (shrink-on-load, EXIF orientation, sRGB through

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clipplay.h"
 #include "color.h"
 #include "demo.h"
 #include "jpeginfo.h"
@@ -21,6 +22,29 @@ enum { ENGINE_NONE, ENGINE_OPENING, ENGINE_OPEN };
 
 /* The largest JPEG file read for the engine; larger ones go to libvips. */
 #define ENGINE_MAX_FILE (256u << 20)
+
+/* Frames one worker decodes for a clip before it looks for more urgent
+ * work. */
+#define CLIP_RING GV_CLIP_PICTURES
+#define CLIP_STEP 3
+
+/* A clip's picture, shown by output frames from .. to. */
+typedef struct ClipFrame {
+    GvTile *tile;
+    int64_t from, to;
+} ClipFrame;
+
+/* A clip held by the store. The decoder is its worker's (busy), outside
+ * the lock; the rest is guarded by the store's lock. */
+typedef struct ClipState {
+    GvClipPlay play;
+    ClipFrame ring[CLIP_RING]; /* in frame order, the picture of frame `next - 1` last */
+    int len;
+    int64_t next, end;         /* the next frame to decode; the clip's last frame */
+    int busy, done, released;
+    int live;                  /* in the store's list of clips decoding */
+    double waited;             /* seconds the consumer waited for its pictures */
+} ClipState;
 
 /* A file waiting for, or on, the JPEG engine: mapped, with the tile the
  * engine writes into. */
@@ -71,6 +95,12 @@ struct GvTileStore {
     int stats_logged;
     char engine_device[64];
     double t_engine_wait, t_engine_run; /* the engine thread's time */
+
+    /* clips, per image (NULL for stills); those decoding, guarded by lock */
+    ClipState **clip;
+    int *live_clips;
+    int n_live_clips;
+    int n_clips, n_clips_hw;
 };
 
 /* ---- schedule ---- */
@@ -147,6 +177,29 @@ void gv_tile_schedule_free(GvTileSchedule *sch)
 
 /* ---- store ---- */
 
+static int is_clip(const GvTileStore *ts, int k)
+{
+    return ts->clip && ts->clip[k];
+}
+
+static int clips_alloc(GvTileStore *ts)
+{
+    const GvTileStoreConfig *const c = &ts->cfg;
+    int n = 0;
+    for (int k = 0; c->clips && c->paths && k < c->n; k++)
+        n += c->clips[k] != NULL;
+    if (n == 0)
+        return 0;
+    ts->clip = calloc((size_t)c->n, sizeof(*ts->clip));
+    ts->live_clips = calloc((size_t)n, sizeof(*ts->live_clips));
+    if (!ts->clip || !ts->live_clips)
+        return -ENOMEM;
+    for (int k = 0; k < c->n; k++)
+        if (c->clips[k] && !(ts->clip[k] = calloc(1, sizeof(*ts->clip[k]))))
+            return -ENOMEM;
+    return 0;
+}
+
 int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
 {
     *out = NULL;
@@ -163,7 +216,7 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
     ts->tiles = calloc(n, sizeof(*ts->tiles));
     ts->state = calloc(n, 1);
     ts->fail_reason = calloc(n, sizeof(*ts->fail_reason));
-    if (!ts->tiles || !ts->state || !ts->fail_reason) {
+    if (!ts->tiles || !ts->state || !ts->fail_reason || clips_alloc(ts) < 0) {
         gv_tilestore_close(&ts);
         return -ENOMEM;
     }
@@ -171,11 +224,15 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
     return 0;
 }
 
+static int clip_tile_at(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len);
+
 static int load_tile(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len)
 {
     const GvTileStoreConfig *const c = &ts->cfg;
     if (!c->paths)
         return gv_tile_demo(k, c->n, c->spec, out);
+    if (is_clip(ts, k))
+        return clip_tile_at(ts, k, out, reason, len);
     GvTileSpec spec = *c->spec;
     while (c->scaler_wait && ts->scaler_thread_started && !atomic_load(&ts->scaler_open_done))
         nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
@@ -203,6 +260,215 @@ static void finish_tile(GvTileStore *ts, int k, int ret, GvTile *tile, const cha
             ts->fatal = -ENOMEM;
     }
     ts->n_failed++;
+}
+
+/* ---- clips ---- */
+
+static GvClipTiming clip_timing(const GvTileStore *ts, int k)
+{
+    const GvTileStoreConfig *const c = &ts->cfg;
+    return (GvClipTiming){ .fps_num = c->fps_num, .fps_den = c->fps_den,
+                           .first = c->sched->first[k], .duration = c->clips[k]->duration,
+                           .loop = c->clip_loop, .start = c->clip_start };
+}
+
+/* Outside the lock: opens clip k's decoder. */
+static int clip_open(GvTileStore *ts, int k, GvClipPlay *play, char *reason, size_t len)
+{
+    const GvClipConfig cc = { .spec = ts->cfg.spec, .hwaccel = ts->cfg.clip_hwaccel,
+                              .log = ts->cfg.log };
+    const GvClipTiming t = clip_timing(ts, k);
+    return gv_clip_play_open(play, ts->cfg.paths[k], &cc, &t, reason, len);
+}
+
+/* With ts->lock held: clip k no longer needs a worker. */
+static void clip_unlist(GvTileStore *ts, int k)
+{
+    ClipState *const c = ts->clip[k];
+    if (!c->live)
+        return;
+    c->live = 0;
+    for (int i = 0; i < ts->n_live_clips; i++)
+        if (ts->live_clips[i] == k) {
+            ts->live_clips[i] = ts->live_clips[--ts->n_live_clips];
+            break;
+        }
+}
+
+/* With ts->lock held: frees clip k's pictures and decoder (not busy). */
+static void clip_free(GvTileStore *ts, int k)
+{
+    ClipState *const c = ts->clip[k];
+    for (int i = 0; i < c->len; i++)
+        gv_tile_free(&c->ring[i].tile);
+    c->len = 0;
+    if (c->play.clip && c->play.decoded > 0)
+        gv_log(ts->cfg.log, GV_LOG_INFO,
+               "%s: %lld frames decoded%s, %lld seeks; the wall waited %.2f s for it",
+               ts->cfg.paths[k], (long long)c->play.decoded,
+               gv_clip_hw(c->play.clip) ? " by the hardware decoder" : "",
+               (long long)c->play.seeks, c->waited);
+    gv_clip_play_close(&c->play);
+    clip_unlist(ts, k);
+}
+
+/* With ts->lock held: the picture of frame o decoded (tile NULL: the
+ * picture before it again). */
+static void clip_put(ClipState *c, int64_t o, GvTile *tile)
+{
+    if (tile || c->len == 0)
+        c->ring[c->len++] = (ClipFrame){ tile, o, o };
+    else
+        c->ring[c->len - 1].to = o;
+    c->next = o + 1;
+}
+
+/*
+ * With ts->lock held (released meanwhile): decodes up to CLIP_STEP
+ * pictures of clip k ahead, opening it first. Returns 0 or the error of
+ * the decoder; the clip is done at its last frame or on an error.
+ */
+static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
+{
+    ClipState *const c = ts->clip[k];
+    int ret = 0;
+    c->busy = 1;
+    for (int n = 0; n < CLIP_STEP && c->len < CLIP_RING && c->next <= c->end && !c->released &&
+                    !ts->stop && !atomic_load(ts->cfg.cancel);
+         n++) {
+        const int64_t o = c->next;
+        GvTile *tile = NULL;
+        const int opening = !c->play.clip;
+        pthread_mutex_unlock(&ts->lock);
+        if (opening)
+            ret = clip_open(ts, k, &c->play, reason, len);
+        if (ret == 0)
+            ret = gv_clip_play_frame(&c->play, o, &tile, reason, len);
+        pthread_mutex_lock(&ts->lock);
+        if (opening && c->play.clip)
+            ts->n_clips_hw += gv_clip_hw(c->play.clip);
+        if (ret < 0 || c->released) {
+            gv_tile_free(&tile);
+            break;
+        }
+        clip_put(c, o, tile);
+        pthread_cond_broadcast(&ts->cond);
+    }
+    c->busy = 0;
+    if (ret < 0 || c->next > c->end) {
+        c->done = 1;
+        clip_unlist(ts, k);
+    }
+    if (c->released)
+        clip_free(ts, k);
+    return ret;
+}
+
+/* With ts->lock held: clip k's first picture, as its tile (counted as
+ * decoding); it then goes on decoding in step with the frames. */
+static void decode_clip(GvTileStore *ts, int k, char *reason, size_t len)
+{
+    ClipState *const c = ts->clip[k];
+    const GvTileSchedule *const sch = ts->cfg.sched;
+    c->next = sch->first[k];
+    c->end = sch->last[k];
+    c->live = 1;
+    ts->live_clips[ts->n_live_clips++] = k;
+    ts->n_clips++;
+    reason[0] = 0;
+    const int ret = clip_decode(ts, k, reason, len);
+    ts->decoding--;
+    if (ret < 0 || c->len == 0) {
+        ts->in_memory--;
+        clip_free(ts, k);
+        finish_tile(ts, k, ret < 0 ? ret : ts->stop || atomic_load(ts->cfg.cancel) ? GV_ERR_CANCELLED
+                                                                                 : GV_ERR_DECODE,
+                    NULL, reason);
+    } else {
+        ts->state[k] = TILE_READY;
+    }
+    pthread_cond_broadcast(&ts->cond);
+}
+
+/* With ts->lock held: the clip whose next picture is needed soonest,
+ * among those with room for it, or -1. */
+static int clip_pick(const GvTileStore *ts)
+{
+    int best = -1;
+    for (int i = 0; i < ts->n_live_clips; i++) {
+        const int k = ts->live_clips[i];
+        const ClipState *const c = ts->clip[k];
+        if (!c->busy && !c->done && ts->state[k] == TILE_READY && c->len < CLIP_RING &&
+            (best < 0 || c->next < ts->clip[best]->next))
+            best = k;
+    }
+    return best;
+}
+
+/* With ts->lock held: decodes ahead for clip k; an error part way is a
+ * warning, and its last picture stays. */
+static void clip_work(GvTileStore *ts, int k, char *reason, size_t len)
+{
+    if (clip_decode(ts, k, reason, len) < 0 && !ts->stop && !atomic_load(ts->cfg.cancel))
+        gv_log(ts->cfg.log, GV_LOG_WARNING, "%s: %s at frame %lld; its last picture stays",
+               ts->cfg.paths[k], reason, (long long)ts->clip[k]->next);
+}
+
+/* Clip k's picture at the store's at_frame, as a tile (a preview). */
+static int clip_tile_at(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len)
+{
+    GvClipPlay play;
+    int ret = clip_open(ts, k, &play, reason, len);
+    if (ret == 0 && (ret = gv_clip_play_frame(&play, ts->cfg.at_frame, out, reason, len)) == 0 &&
+        !*out)
+        ret = -EINVAL;
+    gv_clip_play_close(&play);
+    return ret;
+}
+
+const GvTile *gv_tilestore_clip_frame(GvTileStore *ts, int k, int64_t i)
+{
+    const GvTile *t = NULL;
+    double t0 = 0;
+    pthread_mutex_lock(&ts->lock);
+    ClipState *const c = ts->clip[k];
+    while (!atomic_load(ts->cfg.cancel)) {
+        if (ts->state[k] == TILE_READY) {
+            for (int j = 0; j < c->len && !t; j++)
+                if (c->ring[j].from <= i && i <= c->ring[j].to)
+                    t = c->ring[j].tile;
+            /* a clip that stopped short shows its last picture */
+            if (!t && c->done && c->len > 0 && i >= c->next)
+                t = c->ring[c->len - 1].tile;
+            if (t || c->done)
+                break;
+        } else if (ts->state[k] != TILE_PENDING && ts->state[k] != TILE_LOADING) {
+            break;
+        }
+        if (t0 == 0)
+            t0 = gv_now_s();
+        gv_cond_wait_poll(&ts->cond, &ts->lock);
+    }
+    if (t0 > 0)
+        c->waited += gv_now_s() - t0;
+    pthread_mutex_unlock(&ts->lock);
+    return t;
+}
+
+void gv_tilestore_clip_done(GvTileStore *ts, int k, int64_t i)
+{
+    pthread_mutex_lock(&ts->lock);
+    ClipState *const c = ts->clip[k];
+    int n = 0;
+    /* the last picture stays: the next frame may show it again */
+    while (n < c->len - 1 && c->ring[n].to < i)
+        gv_tile_free(&c->ring[n++].tile);
+    if (n > 0) {
+        memmove(c->ring, c->ring + n, sizeof(*c->ring) * (size_t)(c->len - n));
+        c->len -= n;
+        pthread_cond_broadcast(&ts->cond);
+    }
+    pthread_mutex_unlock(&ts->lock);
 }
 
 /* ---- the JPEG engine ---- */
@@ -421,7 +687,7 @@ static int wants_engine(const GvTileStore *ts, int k)
 static int workers_done(const GvTileStore *ts)
 {
     return ts->next_job >= ts->cfg.sched->n_shown && ts->n_retry == 0 && ts->q_len == 0 &&
-           ts->engine_busy == 0;
+           ts->engine_busy == 0 && ts->n_live_clips == 0;
 }
 
 /* With ts->lock held: the next image may not be taken yet. */
@@ -489,7 +755,15 @@ static void *worker_main(void *arg)
             decode_cpu(ts, ts->retry[--ts->n_retry], reason, sizeof(reason));
             continue;
         }
-        if (must_wait(ts)) {
+        /* a clip's next picture before a new image needed no sooner */
+        const int clip = clip_pick(ts);
+        const int wait = must_wait(ts);
+        if (clip >= 0 &&
+            (wait || ts->clip[clip]->next <= sch->first[sch->by_first[ts->next_job]])) {
+            clip_work(ts, clip, reason, sizeof(reason));
+            continue;
+        }
+        if (wait) {
             gv_cond_wait_poll(&ts->cond, &ts->lock);
             continue;
         }
@@ -497,6 +771,10 @@ static void *worker_main(void *arg)
         ts->state[k] = TILE_LOADING;
         ts->in_memory++;
         ts->decoding++;
+        if (is_clip(ts, k)) {
+            decode_clip(ts, k, reason, sizeof(reason));
+            continue;
+        }
         if (ts->engine_state == ENGINE_OPEN && wants_engine(ts, k) &&
             queue_for_engine(ts, k) == 0)
             continue;
@@ -575,6 +853,8 @@ int gv_tilestore_load(GvTileStore *ts, const int *ks, int n)
 
 const GvTile *gv_tilestore_wait(GvTileStore *ts, int k)
 {
+    if (is_clip(ts, k) && ts->cfg.at_frame < 0)
+        return gv_tilestore_clip_frame(ts, k, ts->cfg.sched->first[k]);
     const GvTile *t = NULL;
     pthread_mutex_lock(&ts->lock);
     while (ts->state[k] == TILE_PENDING || ts->state[k] == TILE_LOADING) {
@@ -599,6 +879,13 @@ int gv_tilestore_ready(GvTileStore *ts, int k)
 void gv_tilestore_release(GvTileStore *ts, int k)
 {
     pthread_mutex_lock(&ts->lock);
+    if (ts->state[k] == TILE_READY && is_clip(ts, k) && !ts->tiles[k]) {
+        ClipState *const c = ts->clip[k];
+        c->released = 1;
+        clip_unlist(ts, k);
+        if (!c->busy)
+            clip_free(ts, k);
+    }
     if (ts->state[k] == TILE_READY) {
         gv_tile_free(&ts->tiles[k]);
         ts->state[k] = TILE_RELEASED;
@@ -670,7 +957,9 @@ void gv_tilestore_stop(GvTileStore *ts, GvTileStats *stats)
     if (stats) {
         *stats = (GvTileStats){ .gpu_scaled = ts->scaled,
                                 .engine = ts->n_engine,
-                                .engine_refused = ts->n_refused };
+                                .engine_refused = ts->n_refused,
+                                .clips = ts->n_clips,
+                                .clips_hw = ts->n_clips_hw };
         snprintf(stats->engine_device, sizeof(stats->engine_device), "%s", ts->engine_device);
     }
 }
@@ -683,6 +972,13 @@ void gv_tilestore_close(GvTileStore **pts)
     gv_tilestore_stop(ts, NULL);
     free(ts->queue);
     free(ts->retry);
+    for (int k = 0; ts->clip && k < ts->cfg.n; k++) {
+        if (ts->clip[k])
+            clip_free(ts, k);
+        free(ts->clip[k]);
+    }
+    free(ts->clip);
+    free(ts->live_clips);
     for (int k = 0; ts->tiles && k < ts->cfg.n; k++)
         gv_tile_free(&ts->tiles[k]);
     for (int k = 0; ts->fail_reason && k < ts->cfg.n; k++)

@@ -17,6 +17,15 @@
  * which decodes what is queued in batches; anything the engine refuses
  * comes back to the workers and libvips.
  *
+ * A clip (clip.h) is decoded by the same workers while it is held: from
+ * its first frame on, a few frames ahead of the consumer (each output
+ * frame's picture, clipplay.h), the clip whose next frame is needed
+ * soonest first, so that many clips share the workers fairly. The
+ * consumer takes each frame's picture with gv_tilestore_clip_frame() and
+ * lets go of the earlier ones with gv_tilestore_clip_done(). A clip that
+ * stops decoding part way keeps showing its last picture, with a
+ * warning.
+ *
  * An image that passed the probe but fails to decode voids the attempt
  * (the layout depends on the set of usable images): gv_tilestore_error()
  * returns GV_ERR_DECODE and gv_tilestore_failure() says why for each.
@@ -30,6 +39,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "clip.h"
 #include "gpu/jpegengine.h"
 #include "gridvid/gridvid.h"
 #include "layout.h"
@@ -39,6 +49,9 @@
 /* The share of GPU_MEMORY_LIMIT the tile scaler may hold (and as much
  * pinned host memory): two slots, each up to about 40 MP at the default. */
 #define GV_SCALER_MEMORY_SHARE 4
+
+/* A clip's pictures decoded ahead, at most. */
+#define GV_CLIP_PICTURES 6
 
 typedef struct GvTileSchedule {
     int64_t *first, *last;   /* per image: frames that show it; first < 0: none */
@@ -75,6 +88,15 @@ typedef struct GvTileStoreConfig {
     int engine_batch;             /* files one engine takes at once, at most */
     GvGpuMode engine_mode;
     const unsigned char *probe_flags; /* per image, or NULL */
+    /* Clips: per image, a clip's probe (NULL: a still); the video's
+     * frame rate and how clips play (cliptime.h); whether a hardware
+     * decoder is tried; and the frame gv_tilestore_load() shows. */
+    GvClipInfo *const *clips;
+    int fps_num, fps_den;
+    GvClipLoop clip_loop;
+    GvClipStart clip_start;
+    int clip_hwaccel;
+    int64_t at_frame;
     atomic_int *cancel;
     const GvLog *log;
 } GvTileStoreConfig;
@@ -92,13 +114,24 @@ int gv_tilestore_start(GvTileStore *ts);
 int gv_tilestore_load(GvTileStore *ts, const int *ks, int n);
 
 /* Image k's tile, waiting while it decodes; NULL when it failed or on
- * cancel. */
+ * cancel. A clip's is its picture at its first frame. */
 const GvTile *gv_tilestore_wait(GvTileStore *ts, int k);
 
 /* Whether image k's tile is ready now. */
 int gv_tilestore_ready(GvTileStore *ts, int k);
 
-/* Frees image k's tile: no frame will read it again. */
+/*
+ * Clip k's picture at frame i (i from its first frame to its last, in
+ * order), waiting while it decodes; NULL when the clip failed, or on
+ * cancel. Valid until gv_tilestore_clip_done() passes it.
+ */
+const GvTile *gv_tilestore_clip_frame(GvTileStore *ts, int k, int64_t i);
+
+/* No compositor holds clip k's pictures of the frames before i any more. */
+void gv_tilestore_clip_done(GvTileStore *ts, int k, int64_t i);
+
+/* Frees image k's tile (a clip's pictures and decoder): no frame will read
+ * it again. */
 void gv_tilestore_release(GvTileStore *ts, int k);
 
 /* 0; GV_ERR_DECODE when some image failed to decode; or the first error
@@ -116,6 +149,8 @@ typedef struct GvTileStats {
     int engine;          /* images the JPEG engine decoded */
     int engine_refused;  /* JPEG files it could not take (libvips decoded them) */
     char engine_device[64]; /* the engine's GPU, "" when none opened */
+    int clips;           /* clips played */
+    int clips_hw;        /* of which decoded by a hardware decoder */
 } GvTileStats;
 
 /* Waits until the JPEG engine has opened, or failed to: its GPU's name,

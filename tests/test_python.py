@@ -245,7 +245,8 @@ def test_render():
     equal("render: summary keys", sorted(s), sorted([
         "output", "images_used", "images_skipped", "frames", "seconds", "output_bytes",
         "encoder", "compositor", "cpu_s", "encoder_cpu_s", "tiles_gpu_scaled", "tiles_engine",
-        "tiles_engine_refused", "warnings"]))
+        "tiles_engine_refused", "clips", "clips_hw", "warnings"]))
+    equal("render: no clips", (s["clips"], s["clips_hw"]), (0, 0))
     equal("render: only the video is left", os.listdir(d), ["wall.mp4"])
     if HAVE_FFMPEG:
         equal("render: ffprobe's size and frames", probe(out), "160,120,30")

@@ -49,6 +49,9 @@ static void test_spec_defaults(void)
     CHECK_INT(s.videotoolbox, 1);
     CHECK_INT(s.gpu, GV_GPU_AUTO);
     CHECK_INT(s.gpu_decode, GV_GPU_AUTO);
+    CHECK_INT(s.clip_loop, GV_CLIP_LOOP);
+    CHECK_INT(s.clip_start, GV_CLIP_START_VISIBLE);
+    CHECK_INT(s.live_photos, GV_LIVE_PLAY);
     CHECK(s.gpu_device == NULL);
     CHECK_INT(s.gpu_memory_mib, 2048);
     CHECK_INT(s.memory_limit_mib, 0); /* auto */

@@ -4,8 +4,8 @@
 # - the environment is read only by the settings (src/config.c) and the
 #   test-switch reader (src/hooks.c);
 # - each third-party library is included by its own module only:
-#   libav* by src/encode/, libvips by src/tiles.c and src/png.c, Vulkan
-#   by src/gpu/ and the Vulkan compositor.
+#   libav* by src/encode/ and src/clip.c, libvips by src/tiles.c and
+#   src/png.c, Vulkan by src/gpu/ and the Vulkan compositor.
 set -u
 src=${GV_SOURCE_DIR:?}
 . "$src/tests/check.sh"
@@ -40,8 +40,9 @@ out=$(grep -rn 'getenv *(' src --include='*.c' --include='*.h' | grep -vE '^src/
 check "getenv outside src/config.c and src/hooks.c:
 $out" test -z "$out"
 
-out=$(grep -rlE '#include <lib(avcodec|avformat|avutil|swresample|swscale)/' src | grep -v '^src/encode/')
-check "libav* included outside src/encode/: $out" test -z "$out"
+out=$(grep -rlE '#include <lib(avcodec|avformat|avutil|swresample|swscale)/' src |
+      grep -vE '^src/(encode/|clip\.c$)')
+check "libav* included outside src/encode/ and src/clip.c: $out" test -z "$out"
 
 out=$(grep -rl '#include <vips/' src | grep -vE '^src/(tiles|png)\.c$')
 check "libvips included outside src/tiles.c and src/png.c: $out" test -z "$out"

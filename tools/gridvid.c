@@ -745,9 +745,10 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
         json_string(sum->encoder);
         printf(",\"compositor\":");
         json_string(sum->compositor);
-        printf(",\"gpu_scaled\":%d,\"gpu_decoded\":%d,\"gpu_decode_refused\":%d,\"cpu_s\":%.3f,"
-               "\"encoder_cpu_s\":",
-               sum->tiles_gpu_scaled, sum->tiles_engine, sum->tiles_engine_refused, sum->cpu_s);
+        printf(",\"gpu_scaled\":%d,\"gpu_decoded\":%d,\"gpu_decode_refused\":%d,\"clips\":%d,"
+               "\"clips_hw\":%d,\"cpu_s\":%.3f,\"encoder_cpu_s\":",
+               sum->tiles_gpu_scaled, sum->tiles_engine, sum->tiles_engine_refused, sum->clips,
+               sum->clips_hw, sum->cpu_s);
         if (sum->encoder_cpu_s < 0)
             printf("null}\n");
         else
@@ -779,6 +780,9 @@ static void print_summary(const Cli *cli, const GvSettings *s, const GvSummary *
                 sum->tiles_gpu_scaled == 1 ? "" : "s");
     if (sum->tiles_engine > 0)
         fprintf(stderr, ", %d decoded on the GPU's JPEG engine", sum->tiles_engine);
+    if (sum->clips > 0)
+        fprintf(stderr, ", %d clip%s (%d by a hardware decoder)", sum->clips,
+                sum->clips == 1 ? "" : "s", sum->clips_hw);
     fprintf(stderr, "\n");
 }
 

@@ -120,6 +120,25 @@ typedef enum GvGpuMode {
     GV_GPU_REQUIRE,  /* fail when no GPU works */
 } GvGpuMode;
 
+/* How a clip shorter than the time its tile is visible goes on. */
+typedef enum GvClipLoop {
+    GV_CLIP_LOOP = 0, /* from its start again */
+    GV_CLIP_BOUNCE,   /* backwards to its start, then forwards again */
+    GV_CLIP_HOLD,     /* its last frame stays */
+} GvClipLoop;
+
+/* When a clip's time starts. */
+typedef enum GvClipStart {
+    GV_CLIP_START_VISIBLE = 0, /* when its tile first shows */
+    GV_CLIP_START_ZERO,        /* with the video: its time is the video's */
+} GvClipStart;
+
+/* What a Live Photo (a still with a movie of the same name beside it) shows. */
+typedef enum GvLivePhotos {
+    GV_LIVE_PLAY = 0, /* the movie, in place of the still */
+    GV_LIVE_STILL,    /* the still; the movie is not used */
+} GvLivePhotos;
+
 typedef enum GvOrder {
     GV_ORDER_NAME = 0, /* natural sort of the path */
     GV_ORDER_MTIME,
@@ -249,7 +268,14 @@ typedef struct GvSettings {
      * their smallest, the run still renders, at the smallest. */
     int memory_limit_mib;
 
-    uint8_t reserved[56];      /* for later fields; keep zero */
+    /* Clips (videos, animated GIFs, Live Photos' movies) play in their
+     * tiles: how a short one goes on, when its time starts, and what a
+     * Live Photo shows. */
+    GvClipLoop clip_loop;
+    GvClipStart clip_start;
+    GvLivePhotos live_photos;
+
+    uint8_t reserved[44];      /* for later fields; keep zero */
 } GvSettings;
 
 typedef struct GvContext GvContext;
@@ -273,7 +299,9 @@ typedef struct GvSummary {
     int tiles_gpu_scaled;   /* images the GPU scaled (the CPU scaled the rest) */
     int tiles_engine;       /* images decoded on the GPU's JPEG engine */
     int tiles_engine_refused; /* JPEG files the engine could not take (libvips decoded them) */
-    uint8_t reserved[36];
+    int clips;              /* of images_used, the clips that played in their tiles */
+    int clips_hw;           /* of those, the clips a hardware decoder decoded */
+    uint8_t reserved[28];
 } GvSummary;
 
 /* Describes one settings key; see gv_setting_info(). Every string is

@@ -445,6 +445,8 @@ class Render:
             "tiles_gpu_scaled": c.tiles_gpu_scaled,
             "tiles_engine": c.tiles_engine,
             "tiles_engine_refused": c.tiles_engine_refused,
+            "clips": c.clips,
+            "clips_hw": c.clips_hw,
             "warnings": list(self._warnings),
         }
 
@@ -485,7 +487,8 @@ class Render:
         images_used, images_skipped, frames, seconds, output_bytes,
         encoder, compositor ("cpu" or the GPU's name), cpu_s,
         encoder_cpu_s (None where unknown), tiles_gpu_scaled, tiles_engine,
-        tiles_engine_refused, and warnings (the library's warnings, such
+        tiles_engine_refused, clips (the clips played), clips_hw (of which
+        a hardware decoder decoded), and warnings (the library's warnings, such
         as "path: reason" for each skipped file)."""
         self.wait()
         if self._ret != 0:

@@ -106,7 +106,10 @@ class GvSettings(Structure):
         ("dry_run", c_int),
         ("gpu_decode", c_int),
         ("memory_limit_mib", c_int),
-        ("reserved", c_uint8 * 56),
+        ("clip_loop", c_int),
+        ("clip_start", c_int),
+        ("live_photos", c_int),
+        ("reserved", c_uint8 * 44),
     ]
 
 
@@ -124,7 +127,9 @@ class GvSummary(Structure):
         ("tiles_gpu_scaled", c_int),
         ("tiles_engine", c_int),
         ("tiles_engine_refused", c_int),
-        ("reserved", c_uint8 * 36),
+        ("clips", c_int),
+        ("clips_hw", c_int),
+        ("reserved", c_uint8 * 28),
     ]
 
 

@@ -67,6 +67,12 @@ class Settings(TypedDict, total=False):
     """Descend into subdirectories. Key RECURSIVE, flag --recursive, default false."""
     strict: Union[bool, str]
     """Stop at the first bad input file (exit 3). Key STRICT, flag --strict, default false."""
+    clip_loop: Literal['loop', 'bounce', 'hold']
+    """A clip shorter than its tile is shown: from the start again, backwards and forwards, or its last frame stays. Key CLIP_LOOP, flag --clip-loop loop|bounce|hold, default loop."""
+    clip_start: Literal['visible', 'zero']
+    """A clip starts when its tile first shows, or with the video. Key CLIP_START, flag --clip-start visible|zero, default visible."""
+    live_photos: Literal['play', 'still']
+    """A still with a movie of the same name beside it plays the movie, or shows the still. Key LIVE_PHOTOS, flag --live-photos play|still, default play."""
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str

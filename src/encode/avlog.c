@@ -1,6 +1,6 @@
 /*
- * libav's log routed to the encoder's GvLog, and libav's errors translated
- * into gridvid's codes and text.
+ * libav's log routed to the encoder's GvLog (or a clip's, for src/clip.c),
+ * and libav's errors translated into gridvid's codes and text.
  */
 #include "internal.h"
 
@@ -16,21 +16,25 @@
 
 /*
  * libav logs through one process-wide callback. Messages from a thread that
- * is inside a gv_encoder_* call go to that encoder's GvLog (at debug level:
- * what matters is reported by us, with context), so libav prints nothing
- * on its own (SVT-AV1 and x265 write to stderr without libav: see
- * software_options() in video.c). Messages from other threads (encoder
- * worker threads, or another user of libav in the process) take libav's
- * default path, whose level is set to errors only: otherwise libx264 and
- * friends would print their banners and statistics at info level on stderr.
+ * is inside a gv_encoder_* call go to that encoder's GvLog, and those from
+ * a thread inside a clip call (a GvAvLogScope, src/clip.c) to the clip's
+ * log, at debug level: what matters is reported by us, with context. So
+ * libav prints nothing on its own (SVT-AV1 and x265 write to stderr
+ * without libav: see software_options() in video.c). Messages from other
+ * threads (encoder worker threads, or another user of libav in the
+ * process) take libav's default path, whose level is set to errors only:
+ * otherwise libx264 and friends would print their banners and statistics
+ * at info level on stderr.
  */
 static _Thread_local GvEncoder *current;
+static _Thread_local GvAvLogScope *scope;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 static void av_log_cb(void *const avcl, const int level, const char *const fmt, va_list vl)
 {
     GvEncoder *const e = current;
-    if (!e) {
+    GvAvLogScope *const s = scope;
+    if (!e && !s) {
         av_log_default_callback(avcl, level, fmt, vl);
         return;
     }
@@ -43,11 +47,13 @@ static void av_log_cb(void *const avcl, const int level, const char *const fmt, 
         msg[--len] = 0;
     if (!len)
         return;
-    if (level <= AV_LOG_ERROR && !e->av_error[0])
-        av_strlcpy(e->av_error, msg, sizeof(e->av_error));
+    char *const first = e ? e->av_error : s->error;
+    const size_t first_len = e ? sizeof(e->av_error) : sizeof(s->error);
+    if (level <= AV_LOG_ERROR && !first[0])
+        av_strlcpy(first, msg, first_len);
     const AVClass *const cls = avcl ? *(const AVClass *const *)avcl : NULL;
     const char *const who = cls && cls->item_name ? cls->item_name(avcl) : "libav";
-    gv_log(e->log, GV_LOG_DEBUG, "%s: %s", who, msg);
+    gv_log(e ? e->log : s->log, GV_LOG_DEBUG, "%s: %s", who, msg);
 }
 
 static void install_log(void)
@@ -72,6 +78,20 @@ GvEncoder *gv_enc_enter(GvEncoder *const e)
 void gv_enc_leave(GvEncoder *const prev)
 {
     current = prev;
+}
+
+GvAvLogScope *gv_av_log_enter(GvAvLogScope *const s)
+{
+    gv_enc_log_init();
+    GvAvLogScope *const prev = scope;
+    scope = s;
+    s->error[0] = 0;
+    return prev;
+}
+
+void gv_av_log_leave(GvAvLogScope *const prev)
+{
+    scope = prev;
 }
 
 /* AVERROR(errno) values are small; libav's own codes are negated tags. */

@@ -1,6 +1,7 @@
 /*
- * Video encoding and muxing, for the rest of gridvid. src/encode/ is the
- * only part of gridvid that includes libav*; this header includes none.
+ * Video encoding and muxing, for the rest of gridvid; and libav's log for
+ * src/clip.c. src/encode/ and src/clip.c are the only parts of gridvid
+ * that include libav*; this header includes none.
  */
 #ifndef GV_ENCODE_H
 #define GV_ENCODE_H
@@ -78,6 +79,23 @@ const char *gv_encoder_name(const GvEncoder *e);
 
 /* Frees everything; a file not finished is left for the caller to remove. */
 void gv_encoder_close(GvEncoder **e);
+
+/*
+ * libav's log for the other module that calls libav (src/clip.c). libav
+ * logs through one process-wide callback: while a thread is between
+ * gv_av_log_enter(s) and gv_av_log_leave(), libav's messages from that
+ * thread go to s->log at debug level (nothing reaches stderr), and
+ * s->error keeps the first error's text, which often says more than the
+ * error code ("moov atom not found"). enter clears s->error, installs the
+ * callback once per process and returns what leave restores.
+ */
+typedef struct GvAvLogScope {
+    const GvLog *log;
+    char error[256];
+} GvAvLogScope;
+
+GvAvLogScope *gv_av_log_enter(GvAvLogScope *s);
+void gv_av_log_leave(GvAvLogScope *prev);
 
 /*
  * Pictures of the caller's that the encoder may hold at once, the one

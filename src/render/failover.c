@@ -206,6 +206,14 @@ void gv_failover_tile_remove(GvFailover *f, int k)
     f->ops->tile_remove(f->comp, k);
 }
 
+int gv_failover_tile_update(GvFailover *f, int k, const GvTile *tile)
+{
+    if (f->len > 0)
+        return -EINVAL;
+    f->ops->tile_remove(f->comp, k);
+    return gv_failover_tile_add(f, k, tile);
+}
+
 int gv_failover_submit(GvFailover *f, int64_t frame, GvPicture *out, void *opaque)
 {
     int ret;

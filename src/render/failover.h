@@ -49,6 +49,9 @@ int gv_failover_begin(GvFailover *f);
 /* As GvCompositorOps' tile_add and tile_remove. */
 int gv_failover_tile_add(GvFailover *f, int k, const GvTile *tile);
 void gv_failover_tile_remove(GvFailover *f, int k);
+/* Image k shows tile from the next frame on (a clip's next picture); no
+ * frame may be in flight. Returns 0 or a negative code. */
+int gv_failover_tile_update(GvFailover *f, int k, const GvTile *tile);
 
 /* Renders frame into out; the frame is complete when gv_failover_wait()
  * returns it. Returns 0 or a negative code (the CPU failed too). */
