@@ -27,6 +27,57 @@ static int show(GvClipPlay *p, int previous, GvTile **tile)
     return ret;
 }
 
+static void cache_clear(GvClipPlay *p)
+{
+    for (int i = 0; i < p->n_cache; i++)
+        gv_tile_free(&p->cache[i].tile);
+    p->n_cache = 0;
+}
+
+/* A kept picture for clip time t: *tile it (or NULL when it is the one
+ * shown last); returns whether there was one. */
+static int cache_take(GvClipPlay *p, double t, GvTile **tile)
+{
+    for (int i = 0; i < p->n_cache; i++) {
+        GvClipCached *const e = &p->cache[i];
+        if (!gv_clip_shown_by(e->pts, t) || gv_clip_shown_by(e->next, t))
+            continue;
+        *tile = NULL;
+        if (p->have_shown && p->shown_pts == e->pts) {
+            gv_tile_free(&e->tile);
+        } else {
+            *tile = e->tile;
+            p->have_shown = 1;
+            p->shown_pts = e->pts;
+        }
+        *e = p->cache[--p->n_cache];
+        return 1;
+    }
+    return 0;
+}
+
+/* After a seek, with the frame before the newest decoded: keeps it when
+ * one of the next frames shows it (and it is not what frame t shows). */
+static int cache_keep(GvClipPlay *p, double t)
+{
+    if (!p->have_prev || p->n_cache == GV_CLIP_PLAY_CACHE ||
+        (gv_clip_shown_by(p->prev_pts, t) && !gv_clip_shown_by(p->cur_pts, t)))
+        return 0;
+    for (int m = 0; m < p->n_ahead; m++) {
+        if (!gv_clip_shown_by(p->prev_pts, p->ahead[m]) || gv_clip_shown_by(p->cur_pts, p->ahead[m]))
+            continue;
+        GvClipCached *const e = &p->cache[p->n_cache];
+        const int ret = gv_clip_tile_previous(p->clip, &e->tile);
+        if (ret < 0)
+            return ret;
+        e->pts = p->prev_pts;
+        e->next = p->cur_pts;
+        p->n_cache++;
+        return 0;
+    }
+    return 0;
+}
+
 /* Decodes one frame forward; 1 at the end. */
 static int step(GvClipPlay *p, char *reason, size_t len)
 {
@@ -52,6 +103,8 @@ int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason
     const double t = gv_clip_time(&p->timing, frame);
     int seeked = 0, ret;
     *tile = NULL;
+    if (cache_take(p, t, tile))
+        return 0;
     for (;;) {
         if (!p->have_cur) {
             if ((ret = step(p, reason, reason_len)) < 0)
@@ -66,7 +119,7 @@ int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason
             /* the newest frame has begun: the one after it may have too */
             if (p->eof || (ret = step(p, reason, reason_len)) == 1)
                 return show(p, 0, tile);
-            if (ret < 0)
+            if (ret < 0 || (seeked && (ret = cache_keep(p, t)) < 0))
                 return ret;
             continue;
         }
@@ -80,11 +133,19 @@ int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason
             return ret;
         p->seeks++;
         seeked = 1;
+        /* what the next frames will show, to keep on the way */
+        cache_clear(p);
+        p->n_ahead = 0;
+        while (p->n_ahead < GV_CLIP_PLAY_CACHE) {
+            p->ahead[p->n_ahead] = gv_clip_time(&p->timing, frame + 1 + p->n_ahead);
+            p->n_ahead++;
+        }
         p->have_cur = p->have_prev = p->eof = 0;
     }
 }
 
 void gv_clip_play_close(GvClipPlay *p)
 {
+    cache_clear(p);
     gv_clip_close(&p->clip);
 }

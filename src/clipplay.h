@@ -3,7 +3,9 @@
  * shows (cliptime.h), decoded forward with clip.c and turned into tiles
  * only for the frames shown. Going back (a loop starting again, a bounce
  * going backwards) seeks to the key frame before the time wanted and
- * decodes forward from there.
+ * decodes forward from there; on the way it keeps the pictures the next
+ * GV_CLIP_PLAY_CACHE frames will show, so that a clip playing backwards
+ * seeks once for several frames rather than once a frame.
  *
  * Thread-safety: one thread at a time per GvClipPlay.
  */
@@ -15,6 +17,14 @@
 #include "clip.h"
 #include "cliptime.h"
 
+#define GV_CLIP_PLAY_CACHE 12
+
+/* A picture kept for a later frame: shown for clip times in [pts, next). */
+typedef struct GvClipCached {
+    GvTile *tile;
+    double pts, next;
+} GvClipCached;
+
 typedef struct GvClipPlay {
     GvClip *clip;
     GvClipTiming timing;
@@ -23,6 +33,10 @@ typedef struct GvClipPlay {
     int have_shown;               /* a frame was returned: shown_pts is its time */
     double shown_pts;
     int64_t decoded, seeks;       /* frames decoded, seeks made */
+    GvClipCached cache[GV_CLIP_PLAY_CACHE];
+    int n_cache;
+    double ahead[GV_CLIP_PLAY_CACHE]; /* after a seek: the next frames' clip times */
+    int n_ahead;
 } GvClipPlay;
 
 /* Opens path for playing with timing t (t->duration is the clip's).

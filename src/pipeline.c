@@ -27,6 +27,7 @@
 
 #include "color.h"
 #include "config.h"
+#include "clipplay.h"
 #include "cputime.h"
 #include "encode/encode.h"
 #include "framequeue.h"
@@ -326,7 +327,10 @@ static int64_t clips_memory(const Attempt *a, int64_t tile)
     }
     const int held = run->probe.n_clips < a->sched.max_live + batch ? run->probe.n_clips
                                                                      : a->sched.max_live + batch;
-    return held * (GV_CLIP_PICTURES * tile + CLIP_DECODER_FRAMES * largest * 3 / 2);
+    /* a clip playing backwards also keeps the pictures of the frames after */
+    const int pictures = GV_CLIP_PICTURES +
+                         (run->s->clip_loop == GV_CLIP_BOUNCE ? GV_CLIP_PLAY_CACHE : 0);
+    return held * (pictures * tile + CLIP_DECODER_FRAMES * largest * 3 / 2);
 }
 
 /*
