@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -375,8 +376,34 @@ static enum AVPixelFormat get_format(AVCodecContext *const dec, const enum AVPix
 }
 
 /*
- * A hardware decoder for codec: CUDA (NVDEC), then VAAPI, the device made
- * once per clip. Returns 1 when dec will try it, 0 for software.
+ * The process's device of each type, made at the first clip that asks
+ * (a CUDA context costs a few hundred milliseconds and hundreds of MB of
+ * GPU memory: one for all clips, not one each) and kept, as the Vulkan
+ * loader is; one that failed to open is not tried again. Returns a new
+ * reference or NULL.
+ */
+static AVBufferRef *shared_device(enum AVHWDeviceType type)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static AVBufferRef *devices[2];
+    static int tried[2];
+    const int i = type == AV_HWDEVICE_TYPE_CUDA ? 0 : 1;
+    AVBufferRef *ref = NULL;
+    pthread_mutex_lock(&lock);
+    if (!tried[i]) {
+        tried[i] = 1;
+        if (av_hwdevice_ctx_create(&devices[i], type, NULL, NULL, 0) < 0)
+            devices[i] = NULL;
+    }
+    if (devices[i])
+        ref = av_buffer_ref(devices[i]);
+    pthread_mutex_unlock(&lock);
+    return ref;
+}
+
+/*
+ * A hardware decoder for codec: CUDA (NVDEC), then VAAPI, on the device
+ * shared by all clips. Returns 1 when dec will try it, 0 for software.
  */
 static int setup_hw(GvClip *const c, const AVCodec *const codec)
 {
@@ -395,7 +422,7 @@ static int setup_hw(GvClip *const c, const AVCodec *const codec)
             continue;
         if (c->hw_device && c->hw_fmt != pix)
             continue;
-        if (!c->hw_device && av_hwdevice_ctx_create(&c->hw_device, types[t], NULL, NULL, 0) < 0)
+        if (!c->hw_device && !(c->hw_device = shared_device(types[t])))
             continue;
         if (!(c->dec->hw_device_ctx = av_buffer_ref(c->hw_device)))
             break;
