@@ -106,6 +106,10 @@ struct GvClip {
     AVBufferRef *hw_device;
     enum AVPixelFormat hw_fmt;
 
+    /* an animated WebP, read with libvips (tiles.h) instead of all the above */
+    GvAnim *anim;
+    int page, pages;     /* the page gv_clip_next() returned last; of how many */
+
     AVRational sar;
     int smart;           /* smart_rect is the crop, on an upright smart_w x smart_h */
     int smart_rect[4], smart_w, smart_h;
@@ -804,6 +808,62 @@ static int check_still(GvClip *const c, const int decode, char *const reason, co
     return ret == 1 ? not_a_video(reason, len) : ret < 0 ? ret : 0;
 }
 
+/* ---------------------------------------------------------------- */
+/* Animated WebP                                                      */
+
+/* Whether path holds a WebP (RIFF....WEBP): libvips reads its pages. */
+static int is_webp(const char *const path)
+{
+    uint8_t head[12];
+    FILE *const f = fopen(path, "rb");
+    const int n = f ? (int)fread(head, 1, sizeof(head), f) : 0;
+    if (f)
+        fclose(f);
+    return n == 12 && !memcmp(head, "RIFF", 4) && !memcmp(head + 8, "WEBP", 4);
+}
+
+static int anim_start(GvClip *const c, char *const reason, const size_t len)
+{
+    int ret = gv_anim_open(&c->anim, c->path, &c->spec, reason, len);
+    if (ret < 0)
+        return ret;
+    int w, h;
+    c->pages = gv_anim_size(c->anim, &w, &h);
+    const double d = gv_anim_time(c->anim, c->pages);
+    if (d > GV_CLIP_MAX_SECONDS) {
+        const int s = (int)d;
+        set_reason(reason, len, "%d:%02d:%02d is over the 1-hour clip limit", s / 3600,
+                   s / 60 % 60, s % 60);
+        return GV_ERR_DECODE;
+    }
+    c->info = (GvClipInfo){ .width = w, .height = h, .upright_w = w, .upright_h = h,
+                            .duration = d, .fps = d > 0 ? c->pages / d : 0 };
+    snprintf(c->info.codec, sizeof(c->info.codec), "webp");
+    snprintf(c->info.format, sizeof(c->info.format), "webp");
+    c->page = -1;
+    return 0;
+}
+
+static int anim_seek(GvClip *const c, const double t)
+{
+    int p = 0;
+    while (p + 1 < c->pages && gv_anim_time(c->anim, p + 1) <= t + 1e-6)
+        p++;
+    c->page = p - 1;
+    return 0;
+}
+
+static int anim_next(GvClip *const c, double *const pts)
+{
+    if (c->page + 1 >= c->pages)
+        return 1;
+    c->have_prev = c->page >= 0 && c->have_frame;
+    c->page++;
+    c->have_frame = 1;
+    *pts = gv_anim_time(c->anim, c->page);
+    return 0;
+}
+
 int gv_clip_probe(const char *const path, const GvTileSpec *const spec, GvClipInfo *const info,
                   char *const reason, const size_t reason_len)
 {
@@ -812,7 +872,10 @@ int gv_clip_probe(const char *const path, const GvTileSpec *const spec, GvClipIn
     memset(info, 0, sizeof(*info));
     GvClip *c;
     int ret = clip_new(&c, path, spec, NULL);
-    if (ret == 0) {
+    if (ret == 0 && is_webp(path)) {
+        if ((ret = anim_start(c, reason, reason_len)) == 0)
+            *info = c->info;
+    } else if (ret == 0) {
         GvAvLogScope *const prev = gv_av_log_enter(&c->scope);
         ret = start(c, 0, reason, reason_len);
         if (ret == 0)
@@ -1129,7 +1192,9 @@ int gv_clip_open(GvClip **const out, const char *const path, const GvClipConfig 
         return -EINVAL;
     GvClip *c;
     int ret = clip_new(&c, path, cfg->spec, cfg->log);
-    if (ret == 0) {
+    if (ret == 0 && is_webp(path)) {
+        ret = anim_start(c, reason, reason_len);
+    } else if (ret == 0) {
         GvAvLogScope *const prev = gv_av_log_enter(&c->scope);
         ret = start(c, cfg->hwaccel, reason, reason_len);
         if (ret == 0)
@@ -1218,6 +1283,10 @@ int gv_clip_seek(GvClip *const c, double t, char *const reason, const size_t rea
 {
     if (!c)
         return -EINVAL;
+    if (c->anim) {
+        c->have_frame = c->have_prev = 0;
+        return anim_seek(c, t);
+    }
     GvAvLogScope *const prev = gv_av_log_enter(&c->scope);
     t = t > 0 ? (t < 2 * GV_CLIP_MAX_SECONDS ? t : 2 * GV_CLIP_MAX_SECONDS) : 0;
     const int64_t target = c->first_ts + (int64_t)floor(t / av_q2d(c->tb) + 1e-3);
@@ -1240,6 +1309,8 @@ int gv_clip_next(GvClip *const c, double *const pts, char *const reason, const s
 {
     if (!c || !pts)
         return -EINVAL;
+    if (c->anim)
+        return anim_next(c, pts);
     if (c->pending) {
         c->pending = 0;
         c->have_frame = 1;
@@ -1289,6 +1360,8 @@ int gv_clip_tile(GvClip *const c, GvTile **const out)
     *out = NULL;
     if (!c || !c->have_frame)
         return -EINVAL;
+    if (c->anim)
+        return gv_anim_tile(c->anim, c->page, out, NULL, 0);
     return tile_of(c, c->frame, out);
 }
 
@@ -1299,6 +1372,8 @@ int gv_clip_tile_previous(GvClip *const c, GvTile **const out)
     *out = NULL;
     if (!c || !c->have_prev)
         return -EINVAL;
+    if (c->anim)
+        return gv_anim_tile(c->anim, c->page - 1, out, NULL, 0);
     return tile_of(c, c->prev, out);
 }
 
@@ -1312,6 +1387,7 @@ void gv_clip_close(GvClip **const pc)
     avcodec_free_context(&c->dec);
     close_input(c);
     av_buffer_unref(&c->hw_device);
+    gv_anim_close(&c->anim);
     av_packet_free(&c->pkt);
     av_frame_free(&c->raw);
     av_frame_free(&c->spare);

@@ -1068,3 +1068,175 @@ end:
         g_object_unref(img);
     return ret;
 }
+
+/* ---------------------------------------------------------------- */
+/* Animations read with libvips (animated WebP)                       */
+
+/* More pages than this is not an animation gridvid plays. */
+#define ANIM_MAX_PAGES 100000
+/* A page that asks for no time shows this long, as browsers do. */
+#define ANIM_DEFAULT_DELAY_MS 100
+
+struct GvAnim {
+    char *path;
+    GvTileSpec spec;
+    VipsImage *all;   /* every page, one under the other, read top to bottom */
+    int w, page_h, pages;
+    int next_page;    /* pages before it were read: an earlier one reopens */
+    double *pts;      /* per page, seconds; pts[pages] is the end */
+    int have_rect, rect[4]; /* a smart crop's window, chosen on the first page */
+};
+
+static int anim_reopen(GvAnim *a)
+{
+    if (a->all)
+        g_object_unref(a->all);
+    a->next_page = 0;
+    a->all = NULL;
+    return vips_webpload(a->path, &a->all, "n", -1, "access", VIPS_ACCESS_SEQUENTIAL,
+                         "fail_on", VIPS_FAIL_ON_ERROR, NULL) ? -1 : 0;
+}
+
+/* Frame times from the pages' delays (libvips' "delay", milliseconds). */
+static int anim_times(GvAnim *a)
+{
+    int *delay = NULL, n = 0;
+    if (vips_image_get_typeof(a->all, "delay") &&
+        vips_image_get_array_int(a->all, "delay", &delay, &n) < 0)
+        delay = NULL;
+    if (!(a->pts = malloc(sizeof(*a->pts) * ((size_t)a->pages + 1))))
+        return -ENOMEM;
+    double t = 0;
+    for (int i = 0; i < a->pages; i++) {
+        a->pts[i] = t;
+        const int ms = delay && i < n && delay[i] > 0 ? delay[i] : ANIM_DEFAULT_DELAY_MS;
+        t += ms / 1000.0;
+    }
+    a->pts[a->pages] = t;
+    return 0;
+}
+
+int gv_anim_open(GvAnim **out, const char *path, const GvTileSpec *spec, char *reason,
+                 size_t len)
+{
+    *out = NULL;
+    if (!path || !gv_tile_spec_ok(spec))
+        return -EINVAL;
+    int ret = gv_tiles_init();
+    if (ret < 0)
+        return ret;
+    GvAnim *a = calloc(1, sizeof(*a));
+    if (!a || !(a->path = strdup(path))) {
+        free(a);
+        return -ENOMEM;
+    }
+    a->spec = *spec;
+    if (anim_reopen(a) < 0) {
+        ret = gv_vips_reason(reason, len, "truncated or corrupt");
+        goto fail;
+    }
+    a->w = a->all->Xsize;
+    a->page_h = vips_image_get_page_height(a->all);
+    a->pages = a->page_h > 0 ? a->all->Ysize / a->page_h : 0;
+    ret = GV_ERR_DECODE;
+    if (a->pages < 2 || a->pages > ANIM_MAX_PAGES) {
+        set_reason(reason, len, a->pages < 2 ? "not an animation" : "%d frames: too many",
+                   a->pages);
+        goto fail;
+    }
+    if (spec->max_pixels && (uint64_t)a->w * (uint64_t)a->page_h > spec->max_pixels) {
+        set_reason(reason, len, "%dx%d is over the %" PRIu64 "-pixel limit", a->w, a->page_h,
+                   spec->max_pixels);
+        goto fail;
+    }
+    if ((ret = anim_times(a)) < 0)
+        goto fail;
+    *out = a;
+    return 0;
+fail:
+    gv_anim_close(&a);
+    return ret;
+}
+
+int gv_anim_size(const GvAnim *a, int *w, int *h)
+{
+    *w = a->w;
+    *h = a->page_h;
+    return a->pages;
+}
+
+double gv_anim_time(const GvAnim *a, int page)
+{
+    return a->pts[page < 0 ? 0 : page > a->pages ? a->pages : page];
+}
+
+/* Page p in memory, as 8-bit sRGB (with alpha where it has one). */
+static int anim_page(GvAnim *a, int p, VipsImage **t, VipsImage **out)
+{
+    if (p < a->next_page && anim_reopen(a) < 0)
+        return -1;
+    if (vips_crop(a->all, &t[0], 0, p * a->page_h, a->w, a->page_h, NULL) ||
+        !(t[1] = vips_image_copy_memory(t[0])))
+        return -1;
+    a->next_page = p + 1;
+    return to_srgb8(t[1], 0, t + 2, out);
+}
+
+/* With a smart crop: the window, chosen once on the first page's pixels. */
+static int anim_rect(GvAnim *a, VipsImage *page, VipsImage **t)
+{
+    int cw, ch;
+    crop_window(a->w, a->page_h, &a->spec, &cw, &ch);
+    if (vips_smartcrop(page, &t[0], cw, ch, "interesting",
+                       pick_interesting(a->spec.crop, a->w, a->page_h, a->spec.w, a->spec.h),
+                       NULL))
+        return -1;
+    a->rect[0] = clampi(-t[0]->Xoffset, 0, a->w - cw);
+    a->rect[1] = clampi(-t[0]->Yoffset, 0, a->page_h - ch);
+    a->rect[2] = cw;
+    a->rect[3] = ch;
+    a->have_rect = 1;
+    return 0;
+}
+
+int gv_anim_tile(GvAnim *a, int p, GvTile **out, char *reason, size_t len)
+{
+    *out = NULL;
+    if (p < 0 || p >= a->pages)
+        return -EINVAL;
+    VipsObject *const scope = VIPS_OBJECT(vips_image_new());
+    VipsImage **const t = (VipsImage **)vips_object_local_array(scope, 12);
+    VipsImage *page;
+    int ret = 0;
+    const int smart = a->spec.crop == GV_CROP_ATTENTION || a->spec.crop == GV_CROP_ENTROPY;
+    GvTileSpec spec = a->spec;
+    if (anim_page(a, p, t, &page) || (smart && !a->have_rect && anim_rect(a, page, t + 8))) {
+        ret = gv_vips_reason(reason, len, "truncated or corrupt");
+    } else {
+        if (smart) {
+            /* the window has the tile's aspect: centred, it is all of it */
+            spec.crop = GV_CROP_CENTER;
+            if (vips_crop(page, &t[9], a->rect[0], a->rect[1], a->rect[2], a->rect[3], NULL))
+                ret = gv_vips_reason(reason, len, "truncated or corrupt");
+            page = t[9];
+        }
+        const Src s = { .kind = SRC_IMAGE, .image = page };
+        if (ret == 0)
+            ret = prepare(&s, &spec, out, reason, len);
+    }
+    g_object_unref(scope);
+    return ret;
+}
+
+void gv_anim_close(GvAnim **pa)
+{
+    GvAnim *const a = *pa;
+    if (!a)
+        return;
+    if (a->all)
+        g_object_unref(a->all);
+    free(a->pts);
+    free(a->path);
+    free(a);
+    *pa = NULL;
+}

@@ -92,6 +92,26 @@ int gv_tile_load_buffer(const void *data, size_t len, const GvTileSpec *spec, Gv
 int gv_tile_load_rgb(const uint8_t *rgb, int w, int h, const GvTileSpec *spec, GvTile **out,
                      char *reason, size_t reason_len);
 
+/*
+ * Animated WebP, which libavcodec cannot decode, read page by page
+ * with libvips for clip.c. Pages are best read in order: an earlier page
+ * than the last read reads the file again from the start.
+ */
+typedef struct GvAnim GvAnim;
+
+/* Opens path's pages. Returns 0, GV_ERR_DECODE with a reason (one page
+ * only, over spec->max_pixels, ...) or -ENOMEM. */
+int gv_anim_open(GvAnim **out, const char *path, const GvTileSpec *spec, char *reason,
+                 size_t len);
+/* The pages, and their size in *w x *h. */
+int gv_anim_size(const GvAnim *a, int *w, int *h);
+/* When page p shows, in seconds from the first; of page count, the end. */
+double gv_anim_time(const GvAnim *a, int page);
+/* Page p as a tile, prepared as a photo is (a smart crop's window is
+ * chosen on the first page read and kept). */
+int gv_anim_tile(GvAnim *a, int page, GvTile **out, char *reason, size_t len);
+void gv_anim_close(GvAnim **a);
+
 /* Whether the gv_tile_* functions take spec's tile size. */
 int gv_tile_spec_ok(const GvTileSpec *spec);
 

@@ -233,8 +233,11 @@ expect odd/grey.png 100 100 100
 expect odd/grey.jpg 100 100 100
 expect odd/transparent.png 0 0 255 --background blue
 expect odd/opaque-alpha.png 255 0 0 --background blue
+# animations play (docs/CLIPS.md): red for 0.4 s, then blue
 expect odd/animated.gif 255 0 0
 expect odd/animated.webp 255 0 0
+expect odd/animated.gif 0 0 255 --at 0.5
+expect odd/animated.webp 0 0 255 --at 0.5
 expect odd/jpeg-named.png 255 0 0
 expect odd/1x1.png 255 0 0
 expect odd/4000x1.png 255 0 0

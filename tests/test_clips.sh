@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Clips end to end (docs/CLIPS.md): the right clip frame at every output
 # frame for 24, 25, 30 and 60 fps sources, loop, bounce and hold, rotated
-# phone clips, a GIF with its own delays, a Live Photo pair, the preview,
+# phone clips, a GIF with its own delays, an animated WebP, a Live Photo
+# pair, the preview,
 # the GPU compositor against the CPU, the dry run, and bad clips.
 #
 # The clips come from tests/makeclip.c: frame n shows bits 7..0 of n as
@@ -101,6 +102,23 @@ check "GIF: renders" [ $? -eq 0 ]
 read_numbers anim.out.mp4 > anim.got
 expect_numbers loop 75 1.2 0 0.1 0.3 0.6 0.7 0.9 > anim.want
 check "GIF: its frames at their own delays" cmp -s anim.want anim.got
+
+# an animated WebP (libvips reads its pages): 12 frames at 10 fps
+if "$MAKECLIP" anim.webp 160 120 10 12 libwebp_anim 2> /dev/null; then
+  "$GRIDVID" "${wall[@]}" --duration 2.5 -o webp.out.mp4 anim.webp
+  check "WebP: renders" [ $? -eq 0 ]
+  read_numbers webp.out.mp4 > webp.got
+  # shellcheck disable=SC2046
+  expect_numbers loop 75 1.2 $(cfr 12 10 1) > webp.want
+  check "WebP: its frames at their times" cmp -s webp.want webp.got
+  "$GRIDVID" "${wall[@]}" --duration 2.5 --clip-loop bounce -o webpb.out.mp4 anim.webp
+  read_numbers webpb.out.mp4 > webpb.got
+  # shellcheck disable=SC2046
+  expect_numbers bounce 75 1.2 $(cfr 12 10 1) > webpb.want
+  check "WebP: bouncing" cmp -s webpb.want webpb.got
+else
+  echo "SKIP: this FFmpeg has no animated WebP encoder (libwebp_anim) to make the test file"
+fi
 
 # a preview at 0.5 s shows clip frame 12 of a 24 fps loop
 "$GRIDVID" "${wall[@]}" --preview p.png --at 0.5 --duration 2.5 c24.mp4
