@@ -38,7 +38,7 @@
 #   --floor-args ARGS    extra arguments for clip_floor, e.g. '--no-hwaccel'
 #                        (it tries a hardware decoder first, as gridvid's
 #                        GPU_DECODE=auto does)
-#   --jobs N             processes making clips and photos (default: one per core)
+#   --jobs N             clips and photos made at a time (default: one per core)
 #   --reps N             measure each row N times and keep the fastest (default 1)
 #   --timeout S          kill any measured command after S s (default 3600)
 #   --no-install         never try apt-get (it is tried only as root, only for
@@ -46,16 +46,23 @@
 #   --keep               keep the raw frame file of the encode floor
 # Environment: GRIDVID (the binary; default BUILD/gridvid of this checkout, then
 # gridvid on PATH), GRIDVID_ARGS (extra arguments for every gridvid row),
-# GV_BENCH_HELPERS (folder holding gen_photos, encode_floor, clip_floor),
-# CLIP_LOOP and CLIP_START (read by gridvid, and so by the clip floor).
+# GV_BENCH_HELPERS (folder holding gen_clips, gen_photos, encode_floor,
+# clip_floor), CLIP_LOOP and CLIP_START (read by gridvid, and so by the clip
+# floor), GV_BENCH_WITHOUT="time python3 ..." (act as if those tools were
+# missing, to try the fallbacks of a bare machine).
 #
-# Needs bash, gridvid, ffmpeg (to make the clips) and the helpers of bench/,
-# built by meson into BUILD/bench/ (gen_photos and encode_floor are compiled
-# here when missing; clip_floor links gridvid's internal library and is built
-# only by meson). GNU time, else python3, measures; without either there is
-# no peak memory. Clips are made with libx264 preset veryfast, CRF 21 capped
-# at 16 Mb/s (about what phones write at 1080p30), key frames every 2 s, with grain
-# so that they cost what camera footage costs to decode; one ffmpeg per core.
+# Needs bash, coreutils, gridvid and the helpers of bench/, built by meson
+# into BUILD/bench/ (gen_clips, gen_photos and encode_floor are compiled here
+# when missing; clip_floor links gridvid's internal library and is built only
+# by meson); no ffmpeg or ffprobe tool. GNU time, else python3, measures;
+# without either there is no peak memory. The clips are made by gen_clips
+# (bench/gen_clips.c) through libavcodec's libx264, so they are the same on
+# every machine with the same libraries: camera-like content (a panning,
+# swaying texture with sub-pixel motion, a second layer and a block moving
+# their own ways, a drifting gradient, temporal grain), preset veryfast, CRF
+# 21 capped at 16 Mb/s, key frames every 2 s: about 6 Mb/s at 1080p30, so
+# that they cost what camera footage costs to decode, not what flat test
+# patterns do; one single-threaded encoder per core.
 set -uo pipefail
 shopt -s nullglob
 
@@ -124,13 +131,17 @@ results=${results:-$work/results-$stamp.txt}
 run_dir=$work/runs/$stamp
 mkdir -p "$run_dir" "$(dirname "$results")" || die "cannot create $run_dir"
 
-have() { command -v "$1" >/dev/null 2>&1; }
+have() {
+  case " ${GV_BENCH_WITHOUT:-} " in *" $1 "*) return 1 ;; esac
+  command -v "$1" >/dev/null 2>&1
+}
 now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/,/.}"; else date +%s.%N; fi; }
 
 # ---------------------------------------------------------------- preflight
 gnu_time=""
 find_gnu_time() {
   local t
+  case " ${GV_BENCH_WITHOUT:-} " in *" time "*) return 1 ;; esac
   for t in /usr/bin/time "$(command -v gtime 2>/dev/null)"; do
     [ -n "$t" ] && [ -x "$t" ] && "$t" -f %e -o /dev/null true 2>/dev/null && { gnu_time=$t; return 0; }
   done
@@ -139,7 +150,6 @@ find_gnu_time() {
 find_gnu_time
 missing_pkgs=()
 [ -n "$gnu_time" ] || missing_pkgs+=(time)
-have ffmpeg || missing_pkgs+=(ffmpeg)
 if [ ${#missing_pkgs[@]} -gt 0 ] && [ "$install" = 1 ] && [ "$(id -u)" = 0 ] && have apt-get; then
   say "installing ${missing_pkgs[*]} with apt-get (failure is ignored)"
   export DEBIAN_FRONTEND=noninteractive
@@ -168,11 +178,11 @@ find_helper() {
   done
   if [ "$name" != clip_floor ] && have cc && have pkg-config; then
     local pkgs=vips
-    [ "$name" = encode_floor ] && pkgs="libavformat libavcodec libavutil"
+    case $name in encode_floor|gen_clips) pkgs="libavformat libavcodec libavutil" ;; esac
     mkdir -p "$work/bin"
     # shellcheck disable=SC2046,SC2086
     cc -std=c11 -O2 -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE "$bench_dir/$name.c" -o "$work/bin/$name" \
-       $(pkg-config --cflags --libs $pkgs 2>/dev/null) >>"$run_dir/helpers.log" 2>&1 &&
+       $(pkg-config --cflags --libs $pkgs 2>/dev/null) -pthread -lm >>"$run_dir/helpers.log" 2>&1 &&
       { echo "$work/bin/$name"; return 0; }
   fi
   for d in "${dirs[@]}"; do
@@ -180,6 +190,7 @@ find_helper() {
   done
   return 1
 }
+gen_clips=$(find_helper gen_clips) || gen_clips=""
 gen_photos=$(find_helper gen_photos) || gen_photos=""
 encode_floor=$(find_helper encode_floor) || encode_floor=""
 clip_floor=$(find_helper clip_floor) || clip_floor=""
@@ -193,9 +204,9 @@ clip_floor=$(find_helper clip_floor) || clip_floor=""
   have nvidia-smi && echo "gpu: $(nvidia-smi -L 2>/dev/null | head -3 | tr '\n' ' ')"
   echo "gridvid: $gridvid ($("$gridvid" --version 2>&1 | head -1))"
   (cd "$root" && git rev-parse --short HEAD 2>/dev/null | sed 's/^/checkout: /' && git status --porcelain 2>/dev/null | grep -q . && echo "checkout has uncommitted changes") || true
-  echo "ffmpeg: $(have ffmpeg && ffmpeg -hide_banner -version | head -1 || echo missing)"
+  echo "clips made by: $([ -n "$gen_clips" ] && "$gen_clips" --version 2>&1 | head -1 || echo 'no gen_clips')"
   echo "timing: ${gnu_time:-$(have python3 && echo 'python3 wait4' || echo 'bash times (no peak memory)')}"
-  echo "helpers: gen_photos=${gen_photos:-none} encode_floor=${encode_floor:-none} clip_floor=${clip_floor:-none}"
+  echo "helpers: gen_clips=${gen_clips:-none} gen_photos=${gen_photos:-none} encode_floor=${encode_floor:-none} clip_floor=${clip_floor:-none}"
   echo "gridvid extra args: ${GRIDVID_ARGS:-none}; variants: ${variants[*]}; clip_floor args: ${floor_args:-none}"
   echo "workload: $n_photos photos + $n_clips clips (${clip_w}x${clip_h} H.264, $len_min to $len_max s) -> ${size} ${fps} fps, ${secs} s ($frames frames)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null) (other work on the machine slows every row)"
@@ -292,40 +303,30 @@ measure_best() {
 }
 
 # ---------------------------------------------------------------- clips
-# clip j (1..N) lasts len_min + (len_max - len_min) * (j - 1) / (N - 1) s;
-# the content turns among a test pattern, moving gradients and a Mandelbrot
-# zoom, with grain. Each is written beside its place and renamed in.
-have ffmpeg || die "no ffmpeg: it makes the clips"
-clips=$work/clips-${clip_w}x${clip_h}-30fps-x264-v1
-mkdir -p "$clips"
-gen_clip() {  # J SECONDS W H OUT
-  local j=$1 len=$2 w=$3 h=$4 out=$5 src
-  case $((j % 3)) in
-    1) src="testsrc2=size=${w}x${h}:rate=30" ;;
-    2) src="gradients=size=${w}x${h}:rate=30:speed=0.03:n=5:seed=$j" ;;
-    0) src="mandelbrot=size=${w}x${h}:rate=30:start_scale=$((2 + j % 4))" ;;
-  esac
-  ffmpeg -nostdin -v error -y -f lavfi -i "$src" -t "$len" -vf "noise=alls=10:allf=t+u,format=yuv420p" \
-    -c:v libx264 -preset veryfast -crf 21 -maxrate 16M -bufsize 32M -g 60 -threads 1 \
-    -movflags +faststart "$out.part.mp4" && mv "$out.part.mp4" "$out"
-}
-export -f gen_clip
+# gen_clips makes them (clip j lasts len_min + (len_max - len_min) * (j - 1)
+# / (N - 1) s, to whole frames) and keeps those already made with the same
+# settings; it prints "FRAMES SECONDS KBPS made|kept PATH" for each.
+[ -n "$gen_clips" ] ||
+  die "no gen_clips helper: build it (ninja -C build bench/gen_clips), or install cc, pkg-config and libavcodec-dev"
+clips=$work/clips-${clip_w}x${clip_h}-30fps-gen
+say "clips: $n_clips of ${clip_w}x${clip_h} in $clips (made $jobs at a time when missing; kept for later runs)"
+"$gen_clips" "$clips" "$n_clips" "$clip_w" "$clip_h" 30 "$len_min" "$len_max" --jobs "$jobs" \
+  2>&1 >"$run_dir/gen_clips.out" | tee "$run_dir/gen_clips.err" | sed 's/^/[bench] /' >&2
+[ "${PIPESTATUS[0]}" = 0 ] || die "gen_clips failed (see the messages above, $run_dir/gen_clips.err)"
 clip_files=()
-todo=()
-for ((j = 1; j <= n_clips; j++)); do
-  len=$((len_min + (len_max - len_min) * (j - 1) / (n_clips > 1 ? n_clips - 1 : 1)))
-  f=$(printf '%s/clip%02d-%ds.mp4' "$clips" "$j" "$len")
+clips_made=0
+while read -r _ _ _ state f; do
   clip_files+=("$f")
-  [ -s "$f" ] || todo+=("$j $len $clip_w $clip_h $f")
-done
-if [ ${#todo[@]} -gt 0 ]; then
-  say "making ${#todo[@]} clips of ${clip_w}x${clip_h} in $clips ($jobs at a time; kept for later runs)"
-  t0=$(now)
-  printf '%s\n' "${todo[@]}" | xargs -P "$jobs" -L 1 bash -c 'gen_clip "$@"' _
-  log "made ${#todo[@]} clips in $(awk -v a="$t0" -v b="$(now)" 'BEGIN{printf "%.0f", b - a}') s"
-fi
-for f in "${clip_files[@]}"; do [ -s "$f" ] || die "clip $f was not made (see the messages above)"; done
-log "clips: $clips ($(du -sh "$clips" | cut -f1) for ${#clip_files[@]} files)"
+  [ "$state" = made ] && clips_made=$((clips_made + 1))
+done <"$run_dir/gen_clips.out"
+[ ${#clip_files[@]} = "$n_clips" ] || die "gen_clips gave ${#clip_files[@]} clips of $n_clips (see $run_dir/gen_clips.out)"
+for f in "${clip_files[@]}"; do [ -s "$f" ] || die "clip $f is missing"; done
+log "clips: $clips ($(du -sh "$clips" | cut -f1) for ${#clip_files[@]} files; $clips_made made now)"
+grep -E '^gen_clips: made [0-9]+ clips' "$run_dir/gen_clips.err" | sed 's/^/  /' >>"$results"
+awk '{ n = split($5, p, "/"); kb += $3 * $2; s += $2
+       printf "  %s: %d frames, %.2f s, %.0f kb/s (%s)\n", p[n], $1, $2, $3, $4 }
+     END { if (s > 0) printf "  all: %.1f s, %.0f kb/s on average\n", s, kb / s }' \
+  "$run_dir/gen_clips.out" >>"$results"
 
 # ---------------------------------------------------------------- photos
 photo_files=()
@@ -363,20 +364,20 @@ log "photos: ${#photo_files[@]} from $(dirname "${photo_files[0]}")"
 link() { ln -f "$1" "$2" 2>/dev/null || ln -sf "$1" "$2"; }
 photo_set=$work/sets/$pool_name-${#photo_files[@]}
 wall_set=$work/sets/$pool_name-${#photo_files[@]}-$(basename "$clips")-$n_clips
-if [ ! -f "$photo_set/.complete" ] || [ ! -f "$wall_set/.complete" ]; then
-  rm -rf "$photo_set" "$wall_set"; mkdir -p "$photo_set" "$wall_set"
-  total=$((${#photo_files[@]} + n_clips)) p=0 j=0
-  for ((k = 0; k < total; k++)); do
-    if [ "$j" -lt "$n_clips" ] && [ $(((2 * j + 1) * total / (2 * n_clips))) -le "$k" ]; then
-      link "${clip_files[$j]}" "$(printf '%s/%04d.mp4' "$wall_set" "$k")"; j=$((j + 1))
-    else
-      ext=${photo_files[$p]##*.}
-      link "${photo_files[$p]}" "$(printf '%s/%04d.%s' "$wall_set" "$k" "$ext")"
-      link "${photo_files[$p]}" "$(printf '%s/%04d.%s' "$photo_set" "$p" "$ext")"; p=$((p + 1))
-    fi
-  done
-  touch "$photo_set/.complete" "$wall_set/.complete"
-fi
+# Made anew each run (a few hundred links): a clip remade under its name
+# would otherwise stay behind a hard link to the old one.
+rm -rf "$photo_set" "$wall_set"
+mkdir -p "$photo_set" "$wall_set" || die "cannot create $photo_set, $wall_set"
+total=$((${#photo_files[@]} + n_clips)) p=0 j=0
+for ((k = 0; k < total; k++)); do
+  if [ "$j" -lt "$n_clips" ] && [ $(((2 * j + 1) * total / (2 * n_clips))) -le "$k" ]; then
+    link "${clip_files[$j]}" "$(printf '%s/%04d.mp4' "$wall_set" "$k")"; j=$((j + 1))
+  else
+    ext=${photo_files[$p]##*.}
+    link "${photo_files[$p]}" "$(printf '%s/%04d.%s' "$wall_set" "$k" "$ext")"
+    link "${photo_files[$p]}" "$(printf '%s/%04d.%s' "$photo_set" "$p" "$ext")"; p=$((p + 1))
+  fi
+done
 log "folders: $photo_set, $wall_set"
 cat "${photo_files[@]}" "${clip_files[@]}" >/dev/null   # the same warm page cache for every row
 log
