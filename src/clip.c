@@ -45,8 +45,8 @@ static const char video_formats[] = "mov,matroska,webm,avi,gif,apng,mpegts,mpeg,
 
 enum {
     PROBE_BYTES = 1 << 20,      /* read to recognise the container */
-    INFO_BYTES = 5000000,       /* read to find the stream's parameters */
-    INFO_USECONDS = 5000000,    /* of media looked at for them */
+    INFO_BYTES = 1000000,       /* read to find the stream's parameters */
+    INFO_USECONDS = 1000000,    /* of media looked at for them */
     MAX_STREAMS = 64,
     MAX_BAD_PACKETS = 64,       /* packets in a row that fail to decode: the clip ends */
     MAX_SCAN_PACKETS = 4000000, /* read to measure a clip whose header has no duration */

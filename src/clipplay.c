@@ -97,6 +97,24 @@ static int step(GvClipPlay *p, char *reason, size_t len)
     return 0;
 }
 
+/* Back (or on) to the key frame before clip time t, for output frame
+ * `frame`, noting what the frames after it will show. */
+static int seek(GvClipPlay *p, int64_t frame, double t, char *reason, size_t reason_len)
+{
+    const int ret = gv_clip_seek(p->clip, t, reason, reason_len);
+    if (ret < 0)
+        return ret;
+    p->seeks++;
+    p->have_cur = p->have_prev = p->eof = 0;
+    cache_clear(p);
+    p->n_ahead = 0;
+    while (p->n_ahead < GV_CLIP_PLAY_CACHE) {
+        p->ahead[p->n_ahead] = gv_clip_time(&p->timing, frame + 1 + p->n_ahead);
+        p->n_ahead++;
+    }
+    return 0;
+}
+
 int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason,
                        size_t reason_len)
 {
@@ -105,6 +123,13 @@ int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason
     *tile = NULL;
     if (cache_take(p, t, tile))
         return 0;
+    /* a clip opened part way (shown again, or CLIP_START=zero) starts
+     * from the key frame before, not from its start */
+    if (!p->have_cur && t > GV_CLIP_TIME_EPSILON) {
+        if ((ret = seek(p, frame, t, reason, reason_len)) < 0)
+            return ret;
+        seeked = 1;
+    }
     for (;;) {
         if (!p->have_cur) {
             if ((ret = step(p, reason, reason_len)) < 0)
@@ -129,18 +154,9 @@ int gv_clip_play_frame(GvClipPlay *p, int64_t frame, GvTile **tile, char *reason
          * before it; where even that is later, its first frame shows */
         if (seeked)
             return show(p, 0, tile);
-        if ((ret = gv_clip_seek(p->clip, t, reason, reason_len)) < 0)
+        if ((ret = seek(p, frame, t, reason, reason_len)) < 0)
             return ret;
-        p->seeks++;
         seeked = 1;
-        /* what the next frames will show, to keep on the way */
-        cache_clear(p);
-        p->n_ahead = 0;
-        while (p->n_ahead < GV_CLIP_PLAY_CACHE) {
-            p->ahead[p->n_ahead] = gv_clip_time(&p->timing, frame + 1 + p->n_ahead);
-            p->n_ahead++;
-        }
-        p->have_cur = p->have_prev = p->eof = 0;
     }
 }
 

@@ -242,6 +242,82 @@ void gv_layout_lifetimes(const GvLayout *l, int64_t *first, int64_t *last)
     }
 }
 
+typedef struct Runs {
+    int64_t frame;
+    const unsigned char *want;
+    int64_t *seen;   /* per image: the last frame that showed it, -1 none */
+    int *count;      /* per image: runs so far */
+    GvSpan *spans;   /* NULL: count only */
+    const int *index;
+} Runs;
+
+static void extend_run(void *opaque, int k)
+{
+    Runs *const r = opaque;
+    if (!r->want[k] || r->seen[k] == r->frame)
+        return;
+    if (r->seen[k] >= 0 && r->seen[k] == r->frame - 1) {
+        if (r->spans)
+            r->spans[r->index[k] + r->count[k] - 1].to = r->frame;
+    } else {
+        if (r->spans)
+            r->spans[r->index[k] + r->count[k]] = (GvSpan){ r->frame, r->frame };
+        r->count[k]++;
+    }
+    r->seen[k] = r->frame;
+}
+
+/* One pass over every frame and sample: counts the runs, or fills them. */
+static void runs_pass(const GvLayout *l, Runs *r)
+{
+    const int n = l->p.motion_blur;
+    for (int k = 0; k < l->p.n_images; k++) {
+        r->seen[k] = -1;
+        r->count[k] = 0;
+    }
+    for (int64_t i = 0; i < l->frames; i++) {
+        r->frame = i;
+        for (int j = 0; j < n; j++) {
+            const double p = gv_sample_progress(i, l->frames, j, n);
+            for (int lane = 0; lane < l->n_lanes; lane++) {
+                const GvOffset o =
+                    gv_offset_quantize(gv_lane_offset(l, lane, p), l->lanes[lane].period);
+                lane_window(l, lane, o.pos, extend_run, r);
+            }
+        }
+    }
+}
+
+int gv_layout_spans(const GvLayout *l, const unsigned char *want, GvSpan **spans, int **index)
+{
+    const size_t n = (size_t)l->p.n_images + 1;
+    Runs r = { .want = want };
+    *spans = NULL;
+    *index = calloc(n, sizeof(**index));
+    r.seen = malloc(n * sizeof(*r.seen));
+    r.count = calloc(n, sizeof(*r.count));
+    int ret = -ENOMEM;
+    if (!*index || !r.seen || !r.count)
+        goto end;
+    runs_pass(l, &r);
+    for (int k = 0; k < l->p.n_images; k++)
+        (*index)[k + 1] = (*index)[k] + r.count[k];
+    if (!(*spans = malloc(sizeof(**spans) * ((size_t)(*index)[l->p.n_images] + 1))))
+        goto end;
+    r.spans = *spans;
+    r.index = *index;
+    runs_pass(l, &r);
+    ret = 0;
+end:
+    free(r.seen);
+    free(r.count);
+    if (ret < 0) {
+        free(*index);
+        *index = NULL;
+    }
+    return ret;
+}
+
 typedef struct Once {
     unsigned char *seen;
     void (*fn)(void *, int);

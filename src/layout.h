@@ -114,6 +114,20 @@ int gv_lane_at(const GvLayout *l, int cross, int *line);
  */
 void gv_layout_lifetimes(const GvLayout *l, int64_t *first, int64_t *last);
 
+/* A run of frames [from, to] that show an image. */
+typedef struct GvSpan {
+    int64_t from, to;
+} GvSpan;
+
+/*
+ * For every image k with want[k] set, the runs of frames that show any of
+ * its pixels (as gv_layout_lifetimes() counts them), in order: image k's
+ * are (*spans)[index[k] .. index[k + 1]). A wall that wraps shows an
+ * image in more than one run. *spans and *index (n_images + 1 entries)
+ * are the caller's to free. Returns 0 or -ENOMEM.
+ */
+int gv_layout_spans(const GvLayout *l, const unsigned char *want, GvSpan **spans, int **index);
+
 /*
  * Calls fn for every image that frame `frame` shows (each once).
  * Used for previews and for tests; returns the number of images.

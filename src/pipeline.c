@@ -459,8 +459,8 @@ static int update_clips(Attempt *a, int64_t i, int *next_remove)
     int drained = 0, ret;
     for (int j = 0; j < a->n_clips_on; j++) {
         const int k = a->clips_on[j];
-        if (a->sched.last[k] < i)
-            continue; /* removed once its last frame is done */
+        if (!gv_tile_schedule_shows(&a->sched, k, i))
+            continue; /* not shown: its tile stays as it was */
         const GvTile *const t = gv_tilestore_clip_frame(a->tiles, k, i);
         if (!t) {
             const int err = stop_reason(a);
@@ -536,6 +536,7 @@ static int composite_frames(Attempt *a)
                             sch->first[sch->by_first[next_add]] <= i &&
                             !gv_tilestore_ready(a->tiles, sch->by_first[next_add]);
         if (i < frames && busy < gv_failover_depth(a->comp) && !blocked) {
+            gv_tilestore_frame(a->tiles, i);
             if ((ret = add_tiles(a, i, &next_add)) < 0 ||
                 (a->n_clips_on > 0 && (ret = update_clips(a, i, &next_remove)) < 0) ||
                 (ret = submit_frame(a, i)) < 0)
@@ -722,6 +723,15 @@ static void plan_clips(const Attempt *a)
         }
         const double from = (double)a->sched.first[k] * frame_s;
         const double shown = (double)(a->sched.last[k] - a->sched.first[k] + 1) * frame_s;
+        /* on screen: its runs of frames; its time runs on in between */
+        const GvTileSchedule *const sch = &a->sched;
+        int64_t on = 0;
+        const int runs = sch->span_index[k + 1] - sch->span_index[k];
+        for (int j = sch->span_index[k]; j < sch->span_index[k + 1]; j++)
+            on += sch->spans[j].to - sch->spans[j].from + 1;
+        char where[64] = "";
+        if (runs > 1)
+            snprintf(where, sizeof(where), " in %d runs over %.2f s", runs, shown);
         char how[96];
         if (shown <= c->duration || !(c->duration > 0))
             snprintf(how, sizeof(how), "plays %.2f s of it", shown);
@@ -731,11 +741,11 @@ static void plan_clips(const Attempt *a)
         else
             snprintf(how, sizeof(how), "%s %.1f times", s->clip_loop == GV_CLIP_BOUNCE ?
                      "bounces, playing" : "loops, playing", shown / c->duration);
-        gv_plan_line(s, "clip %s: %.2f s, %dx%d %s%s at %.3g fps; shown %.2f s from %.2f s, %s",
+        gv_plan_line(s, "clip %s: %.2f s, %dx%d %s%s at %.3g fps; shown %.2f s from %.2f s%s, %s",
                      run->files.paths[k], c->duration, c->upright_w, c->upright_h, c->codec,
                      c->rotation ? (c->rotation == 90 ? " turned 90" : c->rotation == 180 ?
                                     " turned 180" : " turned 270") : "",
-                     c->fps, shown, from, how);
+                     c->fps, (double)on * frame_s, from, where, how);
     }
 }
 
@@ -747,7 +757,8 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
     int ret = gv_layout_init(&a.layout, &lp);
     if (ret < 0)
         gv_log(run->log, GV_LOG_ERROR, "impossible layout for these settings");
-    else if ((ret = gv_tile_schedule_init(&a.sched, &a.layout, GV_MAX_DEPTH - 1)) == 0 &&
+    else if ((ret = gv_tile_schedule_init(&a.sched, &a.layout, GV_MAX_DEPTH - 1,
+                                               run->probe.flags)) == 0 &&
              (ret = open_tiles(&a)) == 0) {
         gv_plan_layout(s, &a.layout, run->n, run->probe.skipped, a.sched.n_shown);
         if (s->plan)

@@ -27,6 +27,12 @@ enum { ENGINE_NONE, ENGINE_OPENING, ENGINE_OPEN };
  * work. */
 #define CLIP_RING GV_CLIP_PICTURES
 #define CLIP_STEP 3
+/* A clip starts this many frames before its first (opening it and
+ * decoding from a key frame to its first picture takes a while). */
+#define CLIP_LEAD 16
+/* Frames off screen after which a clip's decoder closes until it shows
+ * again (about two seconds at 30 fps). */
+#define CLIP_REOPEN_GAP 64
 
 /* A clip's picture, shown by output frames from .. to. */
 typedef struct ClipFrame {
@@ -44,6 +50,8 @@ typedef struct ClipState {
     int busy, done, released;
     int live;                  /* in the store's list of clips decoding */
     double waited;             /* seconds the consumer waited for its pictures */
+    int64_t decoded, seeks;    /* by the decoders closed so far */
+    int opens, hw, reported;   /* decoders closed; the first was a hardware one */
 } ClipState;
 
 /* A file waiting for, or on, the JPEG engine: mapped, with the tile the
@@ -100,6 +108,10 @@ struct GvTileStore {
     ClipState **clip;
     int *live_clips;
     int n_live_clips;
+    int *waiting_clips;   /* clips passed in the decode order, to start nearer their
+                             first frame, in first-frame order */
+    int n_waiting, waiting_head;
+    int64_t now;          /* the frame the consumer is at */
     int n_clips, n_clips_hw;
 };
 
@@ -133,7 +145,37 @@ static int sort_images(const int64_t *key, int *out, int n)
     return 0;
 }
 
-int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold)
+/* The runs of frames that show each clip. */
+static int schedule_spans(GvTileSchedule *sch, const GvLayout *l, const unsigned char *flags)
+{
+    const int n = l->p.n_images;
+    int clips = 0;
+    for (int k = 0; flags && k < n; k++)
+        clips += !!(flags[k] & GV_PROBE_CLIP);
+    if (clips == 0)
+        return 0;
+    unsigned char *const want = calloc((size_t)n + 1, 1);
+    if (!want)
+        return -ENOMEM;
+    for (int k = 0; k < n; k++)
+        want[k] = !!(flags[k] & GV_PROBE_CLIP);
+    const int ret = gv_layout_spans(l, want, &sch->spans, &sch->span_index);
+    free(want);
+    return ret;
+}
+
+int gv_tile_schedule_shows(const GvTileSchedule *sch, int k, int64_t i)
+{
+    if (!sch->spans)
+        return 1;
+    for (int j = sch->span_index[k]; j < sch->span_index[k + 1]; j++)
+        if (sch->spans[j].from <= i && i <= sch->spans[j].to)
+            return 1;
+    return 0;
+}
+
+int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold,
+                          const unsigned char *flags)
 {
     const int n = l->p.n_images;
     memset(sch, 0, sizeof(*sch));
@@ -144,6 +186,8 @@ int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold)
     if (!sch->first || !sch->last || !sch->by_first || !sch->by_last)
         return -ENOMEM;
     gv_layout_lifetimes(l, sch->first, sch->last);
+    if (schedule_spans(sch, l, flags) < 0)
+        return -ENOMEM;
     for (int k = 0; k < n; k++)
         if (sch->first[k] >= 0)
             sch->by_first[sch->n_shown++] = k;
@@ -172,6 +216,8 @@ void gv_tile_schedule_free(GvTileSchedule *sch)
     free(sch->last);
     free(sch->by_first);
     free(sch->by_last);
+    free(sch->spans);
+    free(sch->span_index);
     memset(sch, 0, sizeof(*sch));
 }
 
@@ -192,7 +238,8 @@ static int clips_alloc(GvTileStore *ts)
         return 0;
     ts->clip = calloc((size_t)c->n, sizeof(*ts->clip));
     ts->live_clips = calloc((size_t)n, sizeof(*ts->live_clips));
-    if (!ts->clip || !ts->live_clips)
+    ts->waiting_clips = calloc((size_t)n, sizeof(*ts->waiting_clips));
+    if (!ts->clip || !ts->live_clips || !ts->waiting_clips)
         return -ENOMEM;
     for (int k = 0; k < c->n; k++)
         if (c->clips[k] && !(ts->clip[k] = calloc(1, sizeof(*ts->clip[k]))))
@@ -295,6 +342,41 @@ static void clip_unlist(GvTileStore *ts, int k)
         }
 }
 
+/* With ts->lock held: closes clip k's decoder (not busy), counting what
+ * it did. */
+static void clip_close_decoder(GvTileStore *ts, int k)
+{
+    ClipState *const c = ts->clip[k];
+    if (!c->play.clip)
+        return;
+    c->decoded += c->play.decoded;
+    c->seeks += c->play.seeks;
+    c->opens++;
+    gv_clip_play_close(&c->play);
+}
+
+/* With ts->lock held: what clip k's decoding came to, once. */
+static void clip_report(GvTileStore *ts, int k)
+{
+    ClipState *const c = ts->clip[k];
+    if (c->opens == 0 || c->reported++)
+        return;
+    gv_log(ts->cfg.log, GV_LOG_INFO,
+           "%s: %lld frames decoded%s, %lld seeks, opened %d times; the wall waited %.2f s for it",
+           ts->cfg.paths[k], (long long)c->decoded, c->hw ? " by the hardware decoder" : "",
+           (long long)c->seeks, c->opens, c->waited);
+}
+
+/* The first frame from o on that shows clip k; past its last, INT64_MAX. */
+static int64_t clip_next_shown(const GvTileStore *ts, int k, int64_t o)
+{
+    const GvTileSchedule *const sch = ts->cfg.sched;
+    for (int j = sch->span_index[k]; j < sch->span_index[k + 1]; j++)
+        if (o <= sch->spans[j].to)
+            return o > sch->spans[j].from ? o : sch->spans[j].from;
+    return INT64_MAX;
+}
+
 /* With ts->lock held: frees clip k's pictures and decoder (not busy). */
 static void clip_free(GvTileStore *ts, int k)
 {
@@ -302,13 +384,8 @@ static void clip_free(GvTileStore *ts, int k)
     for (int i = 0; i < c->len; i++)
         gv_tile_free(&c->ring[i].tile);
     c->len = 0;
-    if (c->play.clip && c->play.decoded > 0)
-        gv_log(ts->cfg.log, GV_LOG_INFO,
-               "%s: %lld frames decoded%s, %lld seeks; the wall waited %.2f s for it",
-               ts->cfg.paths[k], (long long)c->play.decoded,
-               gv_clip_hw(c->play.clip) ? " by the hardware decoder" : "",
-               (long long)c->play.seeks, c->waited);
-    gv_clip_play_close(&c->play);
+    clip_close_decoder(ts, k);
+    clip_report(ts, k);
     clip_unlist(ts, k);
 }
 
@@ -333,9 +410,13 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
     ClipState *const c = ts->clip[k];
     int ret = 0;
     c->busy = 1;
-    for (int n = 0; n < CLIP_STEP && c->len < CLIP_RING && c->next <= c->end && !c->released &&
-                    !ts->stop && !atomic_load(ts->cfg.cancel);
+    for (int n = 0; n < CLIP_STEP && c->len < CLIP_RING && !c->released && !ts->stop &&
+                    !atomic_load(ts->cfg.cancel);
          n++) {
+        /* only the frames that show it, and not far ahead of the consumer */
+        c->next = clip_next_shown(ts, k, c->next);
+        if (c->next > c->end || c->next > ts->now + CLIP_LEAD)
+            break;
         const int64_t o = c->next;
         GvTile *tile = NULL;
         const int opening = !c->play.clip;
@@ -345,8 +426,10 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
         if (ret == 0)
             ret = gv_clip_play_frame(&c->play, o, &tile, reason, len);
         pthread_mutex_lock(&ts->lock);
-        if (opening && c->play.clip)
-            ts->n_clips_hw += gv_clip_hw(c->play.clip);
+        if (opening && c->play.clip && c->opens == 0) {
+            c->hw = gv_clip_hw(c->play.clip);
+            ts->n_clips_hw += c->hw;
+        }
         if (ret < 0 || c->released) {
             gv_tile_free(&tile);
             break;
@@ -355,9 +438,19 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
         pthread_cond_broadcast(&ts->cond);
     }
     c->busy = 0;
+    /* A long stretch without it on screen: the decoder goes, and opens
+     * again shortly before it shows again. */
+    if (ret == 0 && c->next <= c->end && c->next > ts->now + CLIP_LEAD && c->len > 0 &&
+        c->next - c->ring[c->len - 1].to > CLIP_REOPEN_GAP)
+        clip_close_decoder(ts, k);
     if (ret < 0 || c->next > c->end) {
         c->done = 1;
         clip_unlist(ts, k);
+        /* its pictures stay until their frames are done; the decoder goes */
+        if (ret == 0 && !c->released) {
+            clip_close_decoder(ts, k);
+            clip_report(ts, k);
+        }
     }
     if (c->released)
         clip_free(ts, k);
@@ -390,6 +483,28 @@ static void decode_clip(GvTileStore *ts, int k, char *reason, size_t len)
     pthread_cond_broadcast(&ts->cond);
 }
 
+/* With ts->lock held: whether clip k's first frame is near enough the
+ * consumer's to start it. Not before: its decoder would be held, idle,
+ * from when the decode order reaches it (the run-ahead of every image)
+ * to its first frame. */
+static int clip_due(const GvTileStore *ts, int k)
+{
+    return ts->cfg.sched->first[k] <= ts->now + CLIP_LEAD;
+}
+
+void gv_tilestore_frame(GvTileStore *ts, int64_t i)
+{
+    pthread_mutex_lock(&ts->lock);
+    if (i > ts->now) {
+        ts->now = i;
+        /* clips waiting to start, or to go on, may now */
+        if (ts->n_live_clips > 0 || (ts->waiting_head < ts->n_waiting &&
+                                     clip_due(ts, ts->waiting_clips[ts->waiting_head])))
+            pthread_cond_broadcast(&ts->cond);
+    }
+    pthread_mutex_unlock(&ts->lock);
+}
+
 /* With ts->lock held: the clip whose next picture is needed soonest,
  * among those with room for it, or -1. */
 static int clip_pick(const GvTileStore *ts)
@@ -399,7 +514,7 @@ static int clip_pick(const GvTileStore *ts)
         const int k = ts->live_clips[i];
         const ClipState *const c = ts->clip[k];
         if (!c->busy && !c->done && ts->state[k] == TILE_READY && c->len < CLIP_RING &&
-            (best < 0 || c->next < ts->clip[best]->next))
+            c->next <= ts->now + CLIP_LEAD && (best < 0 || c->next < ts->clip[best]->next))
             best = k;
     }
     return best;
@@ -687,7 +802,8 @@ static int wants_engine(const GvTileStore *ts, int k)
 static int workers_done(const GvTileStore *ts)
 {
     return ts->next_job >= ts->cfg.sched->n_shown && ts->n_retry == 0 && ts->q_len == 0 &&
-           ts->engine_busy == 0 && ts->n_live_clips == 0;
+           ts->engine_busy == 0 && ts->n_live_clips == 0 &&
+           ts->waiting_head == ts->n_waiting;
 }
 
 /* With ts->lock held: the next image may not be taken yet. */
@@ -755,6 +871,16 @@ static void *worker_main(void *arg)
             decode_cpu(ts, ts->retry[--ts->n_retry], reason, sizeof(reason));
             continue;
         }
+        /* a clip whose first frame is near starts (it waited for it) */
+        if (ts->waiting_head < ts->n_waiting && ts->decoding < ts->cfg.batch &&
+            clip_due(ts, ts->waiting_clips[ts->waiting_head])) {
+            const int k = ts->waiting_clips[ts->waiting_head++];
+            ts->state[k] = TILE_LOADING;
+            ts->in_memory++;
+            ts->decoding++;
+            decode_clip(ts, k, reason, sizeof(reason));
+            continue;
+        }
         /* a clip's next picture before a new image needed no sooner */
         const int clip = clip_pick(ts);
         const int wait = must_wait(ts);
@@ -768,6 +894,10 @@ static void *worker_main(void *arg)
             continue;
         }
         const int k = sch->by_first[ts->next_job++];
+        if (is_clip(ts, k) && !clip_due(ts, k)) {
+            ts->waiting_clips[ts->n_waiting++] = k;
+            continue;
+        }
         ts->state[k] = TILE_LOADING;
         ts->in_memory++;
         ts->decoding++;
@@ -979,6 +1109,7 @@ void gv_tilestore_close(GvTileStore **pts)
     }
     free(ts->clip);
     free(ts->live_clips);
+    free(ts->waiting_clips);
     for (int k = 0; ts->tiles && k < ts->cfg.n; k++)
         gv_tile_free(&ts->tiles[k]);
     for (int k = 0; ts->fail_reason && k < ts->cfg.n; k++)

@@ -18,7 +18,8 @@
  * comes back to the workers and libvips.
  *
  * A clip (clip.h) is decoded by the same workers while it is held: from
- * its first frame on, a few frames ahead of the consumer (each output
+ * shortly before its first frame (the consumer says where it is with
+ * gv_tilestore_frame()) on, a few frames ahead of the consumer (each output
  * frame's picture, clipplay.h), the clip whose next frame is needed
  * soonest first, so that many clips share the workers fairly. The
  * consumer takes each frame's picture with gv_tilestore_clip_frame() and
@@ -58,13 +59,23 @@ typedef struct GvTileSchedule {
     int *by_first, *by_last; /* the shown images by first and by last frame */
     int n_shown;
     int max_live;            /* the most tiles held at once */
+    /* clips: the runs of frames that show each (gv_layout_spans()); image
+     * k's are spans[span_index[k] .. span_index[k + 1]); NULL: no clips */
+    GvSpan *spans;
+    int *span_index;
 } GvTileSchedule;
 
 /*
  * The schedule of layout l. A tile is held `hold` frames past its last
- * (the frames still in flight in the compositor). Returns 0 or -ENOMEM.
+ * (the frames still in flight in the compositor). flags (per image, or
+ * NULL) marks the clips (GV_PROBE_CLIP), whose runs of frames are found
+ * too. Returns 0 or -ENOMEM.
  */
-int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold);
+int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold,
+                          const unsigned char *flags);
+
+/* Whether frame i shows clip k (one of its runs holds it). */
+int gv_tile_schedule_shows(const GvTileSchedule *sch, int k, int64_t i);
 void gv_tile_schedule_free(GvTileSchedule *sch);
 
 typedef struct GvTileStore GvTileStore;
@@ -126,6 +137,10 @@ int gv_tilestore_ready(GvTileStore *ts, int k);
  * cancel. Valid until gv_tilestore_clip_done() passes it.
  */
 const GvTile *gv_tilestore_clip_frame(GvTileStore *ts, int k, int64_t i);
+
+/* The consumer is at frame i: clips whose first frame is near start
+ * decoding (not before, so that they hold no decoder while not shown). */
+void gv_tilestore_frame(GvTileStore *ts, int64_t i);
 
 /* No compositor holds clip k's pictures of the frames before i any more. */
 void gv_tilestore_clip_done(GvTileStore *ts, int k, int64_t i);

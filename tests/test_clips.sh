@@ -120,6 +120,53 @@ else
   echo "SKIP: this FFmpeg has no animated WebP encoder (libwebp_anim) to make the test file"
 fi
 
+# A clip that leaves the frame and comes back: a row of one clip and three
+# grey photos slides past a narrow frame at 120 px/s, so the clip shows
+# for about 3.3 s in every 8 (its decoder closes while it is away, and
+# opens again at the right time). Wherever its columns are, they must read
+# the frame the formulas give, counted from its first visible frame.
+mkdir away
+vips black away/grey.v 64 64 --bands 3 && vips linear away/grey.v away/g.png 1 128 --uchar
+for n in b c d; do cp away/g.png "away/$n.png"; done
+"$MAKECLIP" away/a.mp4 160 120 30 60 libx264 --gop 15
+"$GRIDVID" --size 160x240 --tile-height 240 --rows 1 --gap 0 --fps 30 --crf 0 --quiet \
+  --speed 120 --duration 16 -o away.mp4 away/a.mp4 away/b.png away/c.png away/d.png
+check "away: renders" [ $? -eq 0 ]
+"$GRIDVID" --size 160x240 --tile-height 240 --rows 1 --gap 0 --fps 30 --speed 120 --duration 16 \
+  --dry-run away/a.mp4 away/b.png away/c.png away/d.png > plan.txt 2>&1
+check "away: the dry run counts its runs on screen" grep -q \
+  '^clip away/a.mp4: 2.00 s, 160x120 h264 at 30 fps; shown 6.67 s from 0.00 s in 3 runs over 16.00 s, loops, playing 8.0 times$' plan.txt
+from=$(sed -n 's/^clip away\/a.mp4: .* from \([0-9.]*\) s.*/\1/p' plan.txt)
+ffmpeg -v error -i away.mp4 -vf format=gray -f rawvideo -pix_fmt gray - | python3 -c '
+import math, sys
+from0 = round(float(sys.argv[1]) * 30)
+data = sys.stdin.buffer.read()
+size = 160 * 240
+frames = len(data) // size
+shown = bad = 0
+for i in range(frames):
+    f = data[i * size:(i + 1) * size]
+    cols = []
+    for x in range(160):
+        v = [f[(15 + 30 * b) * 160 + x] for b in range(8)]
+        if all(p < 40 or p > 215 for p in v):
+            cols.append(sum((p > 128) << (7 - b) for b, p in enumerate(v)))
+    if len(cols) < 8:
+        continue
+    shown += 1
+    got = sorted(cols)[len(cols) // 2]
+    want = math.floor(((i - from0) / 30 % 2) * 30 + 1e-6) % 60
+    if got != want:
+        bad += 1
+        if bad <= 5:
+            print("frame %d: clip frame %d, expected %d" % (i, got, want), file=sys.stderr)
+print(shown, bad, frames)
+' "$from" > away.txt
+read -r shown bad total < away.txt
+check "away: 480 frames ($total)" [ "$total" = 480 ]
+check "away: the clip shows in part of them ($shown)" [ "$shown" -gt 100 ] && [ "$shown" -lt 380 ]
+check "away: the right clip frame in every frame that shows it ($bad wrong)" [ "$bad" = 0 ]
+
 # a preview at 0.5 s shows clip frame 12 of a 24 fps loop
 "$GRIDVID" "${wall[@]}" --preview p.png --at 0.5 --duration 2.5 c24.mp4
 check "preview: written" [ -s p.png ]
