@@ -772,8 +772,11 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
         else
             ret = render_video(&a, summary);
     }
-    if (ret == GV_ERR_DECODE && !s->demo && a.tiles)
+    if (ret == GV_ERR_DECODE && !s->demo && a.tiles) {
+        /* the workers read the paths and clips that this reorders */
+        gv_tilestore_stop(a.tiles, NULL);
         ret = drop_failed(run, &a, again);
+    }
     close_attempt(&a, ret, summary);
     return ret;
 }

@@ -89,7 +89,7 @@ static int live_pair(const Probe *p, int i, int j)
 static void pair_live_photos(const GvSettings *s, Probe *p, GvProbeResult *res)
 {
     for (int i = 0; i < p->n; i++) {
-        if (p->ok[i] <= 0 || !p->clips[i])
+        if (p->ok[i] != 1 || !p->clips[i])
             continue;
         for (int j = 0; j < p->n; j++) {
             if (j == i || !live_pair(p, i, j))
@@ -107,6 +107,9 @@ static void pair_live_photos(const GvSettings *s, Probe *p, GvProbeResult *res)
                 p->clips[i] = NULL;
             }
             p->ok[i] = -1; /* used through its pair */
+            /* the movie, now at j, pairs with no other still */
+            if (s->live_photos == GV_LIVE_PLAY)
+                p->ok[j] = 2;
             break;
         }
     }

@@ -1205,12 +1205,15 @@ int gv_anim_tile(GvAnim *a, int p, GvTile **out, char *reason, size_t len)
     if (p < 0 || p >= a->pages)
         return -EINVAL;
     VipsObject *const scope = VIPS_OBJECT(vips_image_new());
-    VipsImage **const t = (VipsImage **)vips_object_local_array(scope, 12);
-    VipsImage *page;
+    VipsImage **const t = (VipsImage **)vips_object_local_array(scope, 20);
+    VipsImage *page, *first;
     int ret = 0;
     const int smart = a->spec.crop == GV_CROP_ATTENTION || a->spec.crop == GV_CROP_ENTROPY;
     GvTileSpec spec = a->spec;
-    if (anim_page(a, p, t, &page) || (smart && !a->have_rect && anim_rect(a, page, t + 8))) {
+    /* a smart crop's window comes from the first page, whichever is read
+     * first, so that every page and every opening agree */
+    if ((smart && !a->have_rect && (anim_page(a, 0, t + 12, &first) || anim_rect(a, first, t + 8))) ||
+        anim_page(a, p, t, &page)) {
         ret = gv_vips_reason(reason, len, "truncated or corrupt");
     } else {
         if (smart) {

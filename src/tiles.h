@@ -108,7 +108,7 @@ int gv_anim_size(const GvAnim *a, int *w, int *h);
 /* When page p shows, in seconds from the first; of page count, the end. */
 double gv_anim_time(const GvAnim *a, int page);
 /* Page p as a tile, prepared as a photo is (a smart crop's window is
- * chosen on the first page read and kept). */
+ * chosen on the first page and kept). */
 int gv_anim_tile(GvAnim *a, int page, GvTile **out, char *reason, size_t len);
 void gv_anim_close(GvAnim **a);
 

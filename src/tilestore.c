@@ -447,7 +447,7 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
         c->done = 1;
         clip_unlist(ts, k);
         /* its pictures stay until their frames are done; the decoder goes */
-        if (ret == 0 && !c->released) {
+        if (!c->released) {
             clip_close_decoder(ts, k);
             clip_report(ts, k);
         }
@@ -524,9 +524,19 @@ static int clip_pick(const GvTileStore *ts)
  * warning, and its last picture stays. */
 static void clip_work(GvTileStore *ts, int k, char *reason, size_t len)
 {
-    if (clip_decode(ts, k, reason, len) < 0 && !ts->stop && !atomic_load(ts->cfg.cancel))
-        gv_log(ts->cfg.log, GV_LOG_WARNING, "%s: %s at frame %lld; its last picture stays",
-               ts->cfg.paths[k], reason, (long long)ts->clip[k]->next);
+    reason[0] = 0;
+    const int ret = clip_decode(ts, k, reason, len);
+    if (ret >= 0 || ts->stop || atomic_load(ts->cfg.cancel))
+        return;
+    if (ret != GV_ERR_DECODE) {
+        /* not the clip's fault (out of memory): the run fails */
+        if (!ts->fatal)
+            ts->fatal = ret;
+        pthread_cond_broadcast(&ts->cond);
+        return;
+    }
+    gv_log(ts->cfg.log, GV_LOG_WARNING, "%s: %s at frame %lld; its last picture stays",
+           ts->cfg.paths[k], reason[0] ? reason : "cannot decode", (long long)ts->clip[k]->next);
 }
 
 /* Clip k's picture at the store's at_frame, as a tile (a preview). */
@@ -1072,6 +1082,15 @@ void gv_tilestore_stop(GvTileStore *ts, GvTileStats *stats)
     if (sc)
         ts->scaled = gv_scaler_count(sc);
     gv_scaler_close(&sc);
+    /* the decoders go now, with the workers: the paths they name may
+     * change once the store has stopped (a failed image dropped) */
+    pthread_mutex_lock(&ts->lock);
+    for (int k = 0; ts->clip && k < ts->cfg.n; k++)
+        if (ts->clip[k]) {
+            clip_close_decoder(ts, k);
+            clip_report(ts, k);
+        }
+    pthread_mutex_unlock(&ts->lock);
     for (int i = 0; i < ts->n_engine_threads; i++)
         pthread_join(ts->engine_threads[i], NULL);
     ts->n_engine_threads = 0;

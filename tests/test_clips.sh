@@ -221,6 +221,25 @@ cp anim.gif mixed/e.gif
 check "mixed: 60 frames" [ "$(ffprobe -v error -count_frames -select_streams v \
   -show_entries stream=nb_read_frames -of csv=p=0 mixed.mp4)" = 60 ]
 
+# a photo that fails while the clips decode: the render starts again
+# without it (the workers stop before the list of images changes)
+mkdir late
+cp c24.mp4 late/a.mp4
+cp anim.gif late/d.gif
+vips black late/b.png 300 200 --bands 3 2> /dev/null
+python3 -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+for i in range(len(d) // 3, len(d) // 3 + 40):
+    d[i] ^= 0x55
+open(sys.argv[2], "wb").write(d)' late/b.png late/c.png
+"$GRIDVID" --size 320x240 --fps 30 --duration 2 -o late.mp4 late 2> err.txt
+check "late failure among clips: exit 0" [ $? -eq 0 ]
+check "late failure among clips: one warning, the file named" \
+  [ "$(grep -c 'warning: late/c.png: ' err.txt)" = 1 ]
+check "late failure among clips: 60 frames, 3 images, 2 clips" \
+  grep -q '60 frames from 3 images (1 skipped).* 2 clips' err.txt
+
 # bad clips: skipped with one warning, or exit 3 with --strict
 mkdir bad
 head -c "$(($(stat -c %s c30.mp4) / 2))" c30.mp4 > bad/cut.mp4
