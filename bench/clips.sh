@@ -131,22 +131,13 @@ results=${results:-$work/results-$stamp.txt}
 run_dir=$work/runs/$stamp
 mkdir -p "$run_dir" "$(dirname "$results")" || die "cannot create $run_dir"
 
-have() {
-  case " ${GV_BENCH_WITHOUT:-} " in *" $1 "*) return 1 ;; esac
-  command -v "$1" >/dev/null 2>&1
-}
-now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/,/.}"; else date +%s.%N; fi; }
+# have, now, find_gnu_time, timer, measure_best ..., shared with run.sh;
+# GV_BENCH_WITHOUT="time python3 ..." (see lib.sh) makes have act as if
+# those tools were missing, to try the fallbacks of a bare machine
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$bench_dir/lib.sh"
 
 # ---------------------------------------------------------------- preflight
-gnu_time=""
-find_gnu_time() {
-  local t
-  case " ${GV_BENCH_WITHOUT:-} " in *" time "*) return 1 ;; esac
-  for t in /usr/bin/time "$(command -v gtime 2>/dev/null)"; do
-    [ -n "$t" ] && [ -x "$t" ] && "$t" -f %e -o /dev/null true 2>/dev/null && { gnu_time=$t; return 0; }
-  done
-  return 1
-}
 find_gnu_time
 missing_pkgs=()
 [ -n "$gnu_time" ] || missing_pkgs+=(time)
@@ -205,7 +196,7 @@ clip_floor=$(find_helper clip_floor) || clip_floor=""
   echo "gridvid: $gridvid ($("$gridvid" --version 2>&1 | head -1))"
   (cd "$root" && git rev-parse --short HEAD 2>/dev/null | sed 's/^/checkout: /' && git status --porcelain 2>/dev/null | grep -q . && echo "checkout has uncommitted changes") || true
   echo "clips made by: $([ -n "$gen_clips" ] && "$gen_clips" --version 2>&1 | head -1 || echo 'no gen_clips')"
-  echo "timing: ${gnu_time:-$(have python3 && echo 'python3 wait4' || echo 'bash times (no peak memory)')}"
+  echo "timing: $(timer_kind)"
   echo "helpers: gen_clips=${gen_clips:-none} gen_photos=${gen_photos:-none} encode_floor=${encode_floor:-none} clip_floor=${clip_floor:-none}"
   echo "gridvid extra args: ${GRIDVID_ARGS:-none}; variants: ${variants[*]}; clip_floor args: ${floor_args:-none}"
   echo "workload: $n_photos photos + $n_clips clips (${clip_w}x${clip_h} H.264, $len_min to $len_max s) -> ${size} ${fps} fps, ${secs} s ($frames frames)"
@@ -220,42 +211,7 @@ rows=$run_dir/rows.tsv
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$rows"; }
 
 # ---------------------------------------------------------------- measuring
-measure_py=$work/bin/measure.py
-mkdir -p "$work/bin"
-cat >"$measure_py" <<'EOF'
-# python3 measure.py OUT CMD...: wall, user, sys, max RSS (KiB), exit status of CMD
-import os, sys, time
-out, cmd = sys.argv[1], sys.argv[2:]
-t = time.monotonic()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(cmd[0], cmd)
-    finally:
-        os._exit(127)
-_, status, ru = os.wait4(pid, 0)
-wall = time.monotonic() - t
-rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-with open(out, "w") as f:
-    f.write("%.2f %.2f %.2f %d %d\n" % (wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, rc))
-sys.exit(rc)
-EOF
-timer() {  # timer OUTFILE CMD...: runs CMD, writes "wall user sys maxrss_kb rc"
-  local out=$1; shift
-  if [ -n "$gnu_time" ]; then
-    "$gnu_time" -f '%e %U %S %M %x' -o "$out" "$@"
-  elif have python3; then
-    python3 "$measure_py" "$out" "$@"
-  else
-    local t0 t1 rc
-    t0=$(now); ( "$@" ); rc=$?; t1=$(now)
-    times >"$out.times"
-    awk -v a="$t0" -v b="$t1" -v rc="$rc" 'NR == 2 {
-      split($1, u, /[ms]/); split($2, s, /[ms]/)
-      printf "%.2f %.2f %.2f ? %d\n", b - a, u[1] * 60 + u[2], s[1] * 60 + s[2], rc }' "$out.times" >"$out"
-    rm -f "$out.times"
-  fi
-}
+write_measure_py
 
 # measure NAME CMD...: stdout to RUN/NAME.out, stderr to RUN/NAME.err; sets
 # M_WALL M_USER M_SYS M_RSS (KiB) M_RC M_NOTE. Killed after --timeout s
@@ -280,26 +236,6 @@ measure() {
     echo "    wall ${M_WALL} s, user ${M_USER} s, sys ${M_SYS} s, peak RSS ${M_RSS} KiB, exit ${M_RC}${M_NOTE:+; $M_NOTE}"
     if [ -s "$run_dir/$name.err" ]; then echo "    stderr (last lines):"; tail -5 "$run_dir/$name.err" | cut -c1-300 | sed 's/^/      /'; fi
   } >>"$results"
-}
-
-# measure_best NAME CMD...: --reps times, keeps the fastest that succeeded
-# (others' work only ever slows a run); M_NAME is its name.
-measure_best() {
-  local name=$1; shift
-  local i nm b="" bnote=""
-  for ((i = 1; i <= reps; i++)); do
-    nm=$name; [ "$reps" -gt 1 ] && nm=$name-r$i
-    measure "$nm" "$@"
-    if [ -z "$b" ] || { [ "$M_RC" = 0 ] && { [ "${b##* }" != 0 ] ||
-         awk -v a="$M_WALL" -v w="${b%% *}" 'BEGIN{exit !(a < w)}'; }; }; then
-      b="$M_WALL $M_USER $M_SYS $M_RSS $nm $M_RC"; bnote=$M_NOTE
-    fi
-    [ "$M_RC" = 0 ] || break
-  done
-  read -r M_WALL M_USER M_SYS M_RSS M_NAME M_RC <<<"$b"
-  M_NOTE=$bnote
-  [ "$reps" -gt 1 ] && M_NOTE="fastest of $i${M_NOTE:+; $M_NOTE}"
-  return 0
 }
 
 # ---------------------------------------------------------------- clips

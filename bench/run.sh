@@ -125,24 +125,13 @@ results=${results:-$work/results-$stamp.txt}
 run_dir=$work/runs/$stamp
 mkdir -p "$run_dir" "$(dirname "$results")" || die "cannot create $run_dir"
 
-now() { if [ -n "${EPOCHREALTIME:-}" ]; then echo "${EPOCHREALTIME/,/.}"; else date +%s.%N; fi; }
-# GV_BENCH_WITHOUT="ffmpeg vips ..." makes the script act as if those tools
-# were missing (to try the fallbacks of a bare machine)
-have() {
-  case " ${GV_BENCH_WITHOUT:-} " in *" $1 "*) return 1 ;; esac
-  command -v "$1" >/dev/null 2>&1
-}
+# have, now, find_gnu_time, timer, measure_best ..., shared with clips.sh;
+# GV_BENCH_WITHOUT="time python3 ..." (see lib.sh) makes have act as if
+# those tools were missing, to try the fallbacks of a bare machine
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$bench_dir/lib.sh"
 
 # ---------------------------------------------------------------- preflight
-gnu_time=""
-find_gnu_time() {
-  local t
-  case " ${GV_BENCH_WITHOUT:-} " in *" time "*) return 1 ;; esac
-  for t in /usr/bin/time "$(command -v gtime 2>/dev/null)"; do
-    [ -n "$t" ] && [ -x "$t" ] && "$t" -f %e -o /dev/null true 2>/dev/null && { gnu_time=$t; return 0; }
-  done
-  return 1
-}
 find_gnu_time
 missing_pkgs=()
 [ -n "$gnu_time" ] || missing_pkgs+=(time)
@@ -236,7 +225,7 @@ done
   (cd "$root" && git rev-parse --short HEAD 2>/dev/null | sed 's/^/checkout: /' && git status --porcelain 2>/dev/null | grep -q . && echo "checkout has uncommitted changes") || true
   echo "ffmpeg: $([ $has_ffmpeg = 1 ] && ffmpeg -hide_banner -version | head -1 || echo missing)"
   echo "vipsthumbnail: $([ $has_vipsthumbnail = 1 ] && vips --version 2>/dev/null || echo missing)"
-  echo "timing: ${gnu_time:-$(have python3 && echo 'python3 wait4' || echo 'bash times (no peak memory)')}"
+  echo "timing: $(timer_kind)"
   echo "helpers: gen_photos=${gen_photos:-none} encode_floor=${encode_floor:-none} tile_floor=${tile_floor:-none}"
   echo "gridvid extra args: ${GRIDVID_ARGS:-none}; variants: ${variants[*]}"
   echo "ffmpeg memory cap: $((mem_cap_kb / 1024)) MiB; raw logs: $run_dir"
@@ -262,47 +251,7 @@ rows=$run_dir/rows.tsv
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$rows"; }
 
 # ---------------------------------------------------------------- measuring
-measure_py=$work/bin/measure.py
-mkdir -p "$work/bin"
-cat >"$measure_py" <<'EOF'
-# python3 measure.py OUT CMD...: wall, user, sys, max RSS (KiB), exit status of CMD
-import os, sys, time
-out, cmd = sys.argv[1], sys.argv[2:]
-t = time.monotonic()
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(cmd[0], cmd)
-    finally:
-        os._exit(127)
-_, status, ru = os.wait4(pid, 0)
-wall = time.monotonic() - t
-rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-with open(out, "w") as f:
-    f.write("%.2f %.2f %.2f %d %d\n" % (wall, ru.ru_utime, ru.ru_stime, ru.ru_maxrss, rc))
-sys.exit(rc)
-EOF
-timer() {  # timer OUTFILE CMD...: runs CMD, writes "wall user sys maxrss_kb rc"
-  local out=$1; shift
-  if [ -n "$gnu_time" ]; then
-    "$gnu_time" -f '%e %U %S %M %x' -o "$out" "$@"
-  elif have python3; then
-    python3 "$measure_py" "$out" "$@"
-  else
-    local t0 t1 rc
-    t0=$(now)
-    ( "$@" ); rc=$?
-    t1=$(now)
-    # the second line of times: user and system time of the children, as 1m2.5s
-    # (into a file: in a pipe or $(...) the builtin would run in a fresh subshell that has no children)
-    times >"$out.times"
-    awk -v a="$t0" -v b="$t1" -v rc="$rc" 'NR == 2 {
-      split($1, u, /[ms]/); split($2, s, /[ms]/)
-      printf "%.2f %.2f %.2f ? %d\n", b - a, u[1] * 60 + u[2], s[1] * 60 + s[2], rc }' "$out.times" >"$out"
-    rm -f "$out.times"
-    return $rc
-  fi
-}
+write_measure_py
 
 # Kills the measured command when it runs past LIMIT s or its resident memory
 # passes CAP_KB (0: no cap), and records the highest resident memory seen.
@@ -373,27 +322,6 @@ measure() {
     if [ -s "$run_dir/$name.err" ]; then echo "    stderr (last lines):"; tail -5 "$run_dir/$name.err" | cut -c1-300 | sed 's/^/      /'; fi
   } >>"$results"
   rm -f "$pidf"
-}
-
-# measure_best NAME ARGS...: measure, --reps times; keeps the fastest run that
-# succeeded (other work on the machine only ever slows a run down) and sets
-# M_NAME to its name.
-measure_best() {
-  local name=$1; shift
-  local i nm b=""
-  for ((i = 1; i <= reps; i++)); do
-    nm=$name; [ "$reps" -gt 1 ] && nm=$name-r$i
-    measure "$nm" "$@"
-    if [ -z "$b" ] || { [ "$M_RC" = 0 ] && { [ "${b##* }" != 0 ] ||
-         awk -v a="$M_WALL" -v w="${b%% *}" 'BEGIN{exit !(a < w)}'; }; }; then
-      b="$M_WALL $M_USER $M_SYS $M_RSS $nm $M_RC"; local bnote=$M_NOTE
-    fi
-    [ "$M_RC" = 0 ] || break
-  done
-  read -r M_WALL M_USER M_SYS M_RSS M_NAME M_RC <<<"$b"
-  M_NOTE=$bnote
-  [ "$reps" -gt 1 ] && M_NOTE="fastest of $i${M_NOTE:+; $M_NOTE}"
-  return 0
 }
 
 # ---------------------------------------------------------------- photos
