@@ -53,6 +53,7 @@ _gridvid()
     --clip-loop) values='loop bounce hold' ;;
     --clip-start) values='visible zero' ;;
     --live-photos) values='play still' ;;
+    --camera) values='none tilted floor side' ;;
     --gpu-device) values='llvmpipe' ;;
     --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
@@ -64,6 +65,7 @@ _gridvid()
     --aspect) values='1:1 4:5 3:4 2:3 16:9 9:16' ;;
     --width | --height | --duration | --rows | --aspect-ratio-w | --aspect-ratio-h | \
         --tile-height | --gap | --speed | --motion-blur | --max-pixels | --crf | \
+        --ken-burns | --tilt | --turn | --fov | --distance | --depth-fade | \
         --bitrate | --gpu-memory | --threads | --batch | --at)
         return ;; # a number: nothing to offer
     esac
@@ -78,7 +80,8 @@ _gridvid()
         local flags='-o --output --size --width --height --fps --duration --layout --rows
             --aspect --aspect-ratio-w --aspect-ratio-h --tile-height --crop --gap
             --background --direction --easing --speed --motion-blur --order --recursive
-            --strict --max-pixels --clip-loop --clip-start --live-photos --codec --encoder --crf --preset --bitrate --audio
+            --strict --max-pixels --clip-loop --clip-start --live-photos --ken-burns --camera
+            --tilt --turn --fov --distance --depth-fade --codec --encoder --crf --preset --bitrate --audio
             --videotoolbox --gpu --gpu-decode --gpu-device --gpu-memory --memory-limit
             --threads --batch --stream --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
             -v --verbose -h --help --version --'

@@ -54,6 +54,7 @@ BY_ARG = {
     "N": "Union[int, str]", "PIXELS": "Union[int, str]", "MIB": "Union[int, str]",
     "MIB|auto": "Union[int, str]", "BITS": "Union[int, str]",
     "SECONDS": "Number", "PX_PER_S": "Number",
+    "PERCENT": "Number", "DEGREES": "Number", "FACTOR": "Number",
 }
 
 

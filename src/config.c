@@ -29,6 +29,7 @@ _Static_assert(sizeof(GvOrder) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvClipLoop) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvClipStart) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvLivePhotos) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvCamera) == sizeof(int), "enum size");
 
 #define MAX_FPS 1000
 #define MAX_DURATION 3600
@@ -112,7 +113,7 @@ static int bad_value(char *err, const size_t errlen, const char *key, const char
 }
 
 /* ------------------------------------------------------------------ */
-/* Numbers: strict, exact, no locale, no sign                          */
+/* Numbers: strict, exact, no locale, no sign (but for signed reals)  */
 
 static uint64_t gcd_u64(uint64_t a, uint64_t b)
 {
@@ -182,14 +183,18 @@ static int parse_decimal(const char *v, uint64_t *num, uint64_t *den, const char
 }
 
 /* A decimal as a double; both parts are below 2^60, so the division
- * rounds once (exactly for the usual values). */
-static int parse_real(const char *v, double *out)
+ * rounds once (exactly for the usual values). A leading '-' is taken only
+ * when signed (for keys whose range goes below 0); "-0" is 0. */
+static int parse_real(const char *v, const int signed_ok, double *out)
 {
     uint64_t n, d;
     const char *end;
-    if (parse_decimal(v, &n, &d, &end) < 0 || *end)
+    const int neg = signed_ok && *v == '-';
+    if (parse_decimal(v + neg, &n, &d, &end) < 0 || *end)
         return -1;
     *out = (double)n / (double)d;
+    if (neg && n)
+        *out = -*out;
     return 0;
 }
 
@@ -347,6 +352,11 @@ static const Name live_names[] = {
     { "play", GV_LIVE_PLAY }, { "still", GV_LIVE_STILL }, { NULL, 0 },
 };
 
+static const Name camera_names[] = {
+    { "none", GV_CAMERA_NONE }, { "tilted", GV_CAMERA_TILTED }, { "floor", GV_CAMERA_FLOOR },
+    { "side", GV_CAMERA_SIDE }, { NULL, 0 },
+};
+
 static const struct {
     const char *name, *alias;
 } codecs[] = {
@@ -471,7 +481,7 @@ typedef enum Type {
     T_STRING,   /* borrowed, must not be empty */
     T_OPTIONAL, /* borrowed; empty means unset (NULL) */
     T_INT,      /* int in [lo, hi] */
-    T_REAL,     /* double in [lo, hi], or (lo, hi] when open */
+    T_REAL,     /* double in [rlo, rhi], or (rlo, rhi] when open */
     T_BOOL,     /* int 0 or 1 */
     T_ENUM,     /* int from names */
     T_CUSTOM,   /* parse() */
@@ -488,6 +498,7 @@ struct Key {
     Type type;
     size_t off;
     int64_t lo, hi;
+    double rlo, rhi; /* T_REAL's range: its ends need not be whole */
     int open;
     const Name *names;
     ParseFn parse;
@@ -646,7 +657,7 @@ static int parse_memory_limit(GvSettings *s, const char *v, const char **expect)
 #define INT(k, f, a, h, d, field, l, u) \
     { .info = { k, f, a, h, d }, .type = T_INT, .off = OFF(field), .lo = l, .hi = u }
 #define REAL(k, f, a, h, d, field, l, u, o, e) \
-    { .info = { k, f, a, h, d }, .type = T_REAL, .off = OFF(field), .lo = l, .hi = u, \
+    { .info = { k, f, a, h, d }, .type = T_REAL, .off = OFF(field), .rlo = l, .rhi = u, \
       .open = o, .expect = e }
 #define BOOL(k, f, a, h, d, field) \
     { .info = { k, f, a, h, d }, .type = T_BOOL, .off = OFF(field), \
@@ -722,6 +733,30 @@ static const Key keys[] = {
     ENUM("LIVE_PHOTOS", "--live-photos", "play|still",
          "a still with a movie of the same name beside it plays the movie, or shows the still",
          "play", live_photos, live_names, "expected play or still"),
+    REAL("KEN_BURNS", "--ken-burns", "PERCENT",
+         "each tile zooms by this much while it crosses the frame, in or out in turn, towards "
+         "its focus (panoramas and tall images pan instead); 0 = off", "0", ken_burns, 0, 50, 0,
+         "expected a percentage from 0 to 50, such as 10"),
+    ENUM("CAMERA", "--camera", "none|tilted|floor|side",
+         "the wall seen through a perspective camera: none (flat), tilted, floor or side",
+         "none", camera, camera_names, "expected none, tilted, floor or side"),
+    REAL("TILT", "--tilt", "DEGREES",
+         "the wall turned about its horizontal axis, positive: its top leans away; "
+         "0 = CAMERA's angle", "0", tilt, -80, 80, 0,
+         "expected degrees from -80 to 80, such as 25"),
+    REAL("TURN", "--turn", "DEGREES",
+         "the wall turned about its vertical axis, positive: its right side goes away; "
+         "0 = CAMERA's angle", "0", turn, -80, 80, 0,
+         "expected degrees from -80 to 80, such as -15"),
+    REAL("FOV", "--fov", "DEGREES", "the camera's vertical field of view", "50", fov, 10, 120,
+         0, "expected degrees from 10 to 120, such as 50"),
+    REAL("DISTANCE", "--distance", "FACTOR",
+         "the camera's distance from the wall, 1 = the wall's centre at its own scale, "
+         "larger is farther", "1", distance, 0.25, 8, 0,
+         "expected a factor from 0.25 to 8, such as 1 or 1.5"),
+    REAL("DEPTH_FADE", "--depth-fade", "PERCENT",
+         "how much the far wall fades into BACKGROUND (100: fully at 4 x the centre's distance)",
+         "0", depth_fade, 0, 100, 0, "expected a percentage from 0 to 100, such as 30"),
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
     CUSTOM("CODEC", "--codec", "CODEC",
@@ -783,6 +818,12 @@ static void store(GvSettings *s, const size_t off, const void *v, const size_t s
     memcpy((char *)s + off, v, size);
 }
 
+/* Whether d is within a T_REAL key's range (false for NaN). */
+static int real_in_range(const Key *k, const double d)
+{
+    return d >= k->rlo && d <= k->rhi && !(k->open && d == k->rlo);
+}
+
 /* Parses v for k and stores it; s is untouched on failure. */
 static int apply(GvSettings *s, const Key *k, const char *v, const char **expect)
 {
@@ -807,8 +848,7 @@ static int apply(GvSettings *s, const Key *k, const char *v, const char **expect
     }
     case T_REAL: {
         double d;
-        if (parse_real(v, &d) < 0 || d > (double)k->hi || d < (double)k->lo ||
-            (k->open && d == (double)k->lo))
+        if (parse_real(v, k->rlo < 0, &d) < 0 || !real_in_range(k, d))
             return -1;
         store(s, k->off, &d, sizeof(d));
         return 0;
@@ -1114,11 +1154,35 @@ static int check_int(char *err, const size_t errlen, const char *key, const int 
     return bad_int(err, errlen, key, v, range);
 }
 
+/* The setting's own message for a real field out of its table range. */
+static int check_real(char *err, const size_t errlen, const char *key, const double v)
+{
+    const Key *const k = find_key(key);
+    if (real_in_range(k, v))
+        return 0;
+    return bad_real(err, errlen, key, v, k->expect);
+}
+
 static int check_enum(char *err, const size_t errlen, const char *key, const int v, const int n)
 {
     if (v >= 0 && v < n)
         return 0;
     return bad_int(err, errlen, key, v, find_key(key)->expect);
+}
+
+/* KEN_BURNS and the camera's settings. */
+static int check_view(const GvSettings *s, char *err, const size_t errlen)
+{
+    int ret;
+    if ((ret = check_real(err, errlen, "KEN_BURNS", s->ken_burns)) < 0 ||
+        (ret = check_enum(err, errlen, "CAMERA", (int)s->camera, GV_CAMERA_SIDE + 1)) < 0 ||
+        (ret = check_real(err, errlen, "TILT", s->tilt)) < 0 ||
+        (ret = check_real(err, errlen, "TURN", s->turn)) < 0 ||
+        (ret = check_real(err, errlen, "FOV", s->fov)) < 0 ||
+        (ret = check_real(err, errlen, "DISTANCE", s->distance)) < 0 ||
+        (ret = check_real(err, errlen, "DEPTH_FADE", s->depth_fade)) < 0)
+        return ret;
+    return 0;
 }
 
 GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t errlen)
@@ -1208,6 +1272,8 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         return ret;
     if (!(s->speed >= 0 && s->speed <= MAX_SPEED))
         return bad_real(err, errlen, "SPEED", s->speed, find_key("SPEED")->expect);
+    if ((ret = check_view(s, err, errlen)) < 0)
+        return ret;
     if (s->bitrate <= 0 || s->bitrate > MAX_BITRATE)
         return bad_int(err, errlen, "BITRATE", s->bitrate, find_key("BITRATE")->expect);
     if (s->memory_limit_mib < 0 || s->memory_limit_mib > MAX_MEMORY_LIMIT)

@@ -115,14 +115,28 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
     if (l->frames <= 0)
         return -EINVAL;
 
-    const int n_lanes = p->lanes > 0 ? p->lanes : gv_auto_lanes(l->cross_len, l->thick, p->gap);
-    if (n_lanes <= 0)
+    const int rows_n = p->lanes > 0 ? p->lanes : gv_auto_lanes(l->cross_len, l->thick, p->gap);
+    if (rows_n <= 0)
         return -EINVAL;
-    const int64_t block = (int64_t)n_lanes * l->thick + (int64_t)(n_lanes - 1) * p->gap;
-    const int64_t first = floor_div((int64_t)l->cross_len - block, 2);
-    if (block > INT32_MAX || first < INT32_MIN / 2)
+    const int64_t block = (int64_t)rows_n * l->thick + (int64_t)(rows_n - 1) * p->gap;
+    const int64_t y0 = floor_div((int64_t)l->cross_len - block, 2);
+    if (block > INT32_MAX || y0 < INT32_MIN / 2)
+        return -EINVAL;
+    /* a camera that sees more of the wall than the frame: lanes above and
+     * below repeat the rows (lane r shows row (r - above) mod R) */
+    int above = 0;
+    if (p->view_cross > l->cross_len) {
+        const int seen = gv_auto_lanes(p->view_cross, l->thick, p->gap);
+        if (seen > rows_n)
+            above = (seen - rows_n + 1) / 2;
+    }
+    const int n_lanes = rows_n + 2 * above;
+    const int64_t pitch = (int64_t)l->thick + p->gap;
+    const int64_t first = y0 - above * pitch;
+    if (first < INT32_MIN / 2 || first + n_lanes * pitch > INT32_MAX / 2)
         return -EINVAL;
     l->first = (int)first;
+    l->rows = rows_n;
 
     l->lanes = calloc((size_t)n_lanes, sizeof(*l->lanes));
     if (!l->lanes)
@@ -131,13 +145,17 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
     const int64_t cstep = (int64_t)l->step + p->gap;
     for (int r = 0; r < n_lanes; r++) {
         GvLane *const lane = &l->lanes[r];
-        lane->n = p->n_images > r ? (p->n_images - r + n_lanes - 1) / n_lanes : 0;
+        const int row = (int)floor_mod(r - above, rows_n);
+        lane->src = row;
+        lane->n = p->n_images > row ? (p->n_images - row + rows_n - 1) / rows_n : 0;
         lane->period = lane->n * cstep;
         lane->travel = p->speed > 0 ? p->speed * p->duration : (double)lane->period;
         const int right = p->direction == GV_DIRECTION_RIGHT ||
-                          (p->direction == GV_DIRECTION_ALTERNATE && (r & 1));
+                          (p->direction == GV_DIRECTION_ALTERNATE && (row & 1));
         lane->sign = right ? -1 : 1;
-        lane->pos = (int)(first + (int64_t)r * (l->thick + p->gap));
+        lane->pos = (int)(first + (int64_t)r * pitch);
+        lane->vis_lo = 0;
+        lane->vis_hi = l->main_len;
     }
     return 0;
 }
@@ -186,26 +204,28 @@ int gv_lane_at(const GvLayout *l, int cross, int *line)
 }
 
 /* Calls fn(opaque, k) for every image of lane r whose pixels lie in strip
- * positions [pos, pos + main_len] (the last one is the interpolation
- * neighbour). An image can be reported twice when the window wraps. */
+ * positions [pos + vis_lo, pos + vis_hi] (the lane's window, interpolation
+ * neighbour included). An image can be reported twice when the window
+ * wraps. */
 static void lane_window(const GvLayout *l, int r, int64_t pos, void (*fn)(void *, int),
                         void *opaque)
 {
     const GvLane *const lane = &l->lanes[r];
-    if (lane->n == 0)
+    if (lane->n == 0 || lane->vis_lo > lane->vis_hi)
         return;
     const int64_t cstep = (int64_t)l->step + l->p.gap;
-    const int64_t end = pos + l->main_len;
+    const int64_t end = pos + lane->vis_hi;
+    pos += lane->vis_lo;
     if (end - pos + 1 >= lane->period) {
         for (int c = 0; c < lane->n; c++)
             fn(opaque, gv_lane_image(l, r, c));
         return;
     }
-    for (int64_t c = pos / cstep; c <= end / cstep; c++) {
+    for (int64_t c = floor_div(pos, cstep); c <= floor_div(end, cstep); c++) {
         const int64_t x0 = c * cstep, x1 = x0 + l->step - 1;
         if (x1 < pos || x0 > end)
             continue;
-        fn(opaque, gv_lane_image(l, r, (int)(c % lane->n)));
+        fn(opaque, gv_lane_image(l, r, (int)floor_mod(c, lane->n)));
     }
 }
 

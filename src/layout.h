@@ -27,6 +27,7 @@ typedef struct GvLayoutParams {
     double duration;         /* seconds */
     int fps_num, fps_den;
     int motion_blur;         /* samples per frame, >= 1 */
+    int view_cross;          /* cross length a camera sees (src/view.h), 0 = the frame's */
 } GvLayoutParams;
 
 typedef struct GvLane {
@@ -35,6 +36,12 @@ typedef struct GvLane {
     double travel;  /* L */
     int sign;       /* +1: u = +L e (left or up), -1: u = -L e */
     int pos;        /* cross-axis coordinate of the lane's first line; may be negative */
+    /* Main-axis window the frame sees of the lane, interpolation neighbour
+     * included: [0, main_len] unless a camera looks at it (src/view.h);
+     * empty when vis_lo > vis_hi. */
+    int64_t vis_lo, vis_hi;
+    int src;        /* the row of SPEC.md whose images and motion the lane shows: itself,
+                       or for lanes a camera adds, src = (index - added above) mod rows */
 } GvLane;
 
 typedef struct GvLayout {
@@ -43,10 +50,13 @@ typedef struct GvLayout {
     int cross_len;  /* H for rows, W for columns */
     int step;       /* tile length along the motion: tw for rows, th for columns */
     int thick;      /* tile length across: th for rows, tw for columns */
-    int n_lanes;    /* R */
-    int first;      /* y0 (or x0 for columns) */
+    int n_lanes;    /* lanes drawn: R, and the lanes a camera adds above and below */
+    int rows;       /* R of SPEC.md: images go k mod R to them */
+    int first;      /* cross coordinate of lane 0: y0 (or x0 for columns), less the lanes a
+                       camera adds above */
     int64_t frames; /* F */
     GvLane *lanes;  /* n_lanes entries */
+    const struct GvView *view; /* Ken Burns or a camera (src/view.h), NULL: none */
 } GvLayout;
 
 /* An offset quantised for sampling: strip position of output pixel 0 is
@@ -87,7 +97,7 @@ void gv_layout_free(GvLayout *l);
 /* Image index shown at column `col` (within one period) of `lane`. */
 static inline int gv_lane_image(const GvLayout *l, int lane, int col)
 {
-    return col * l->n_lanes + lane;
+    return col * l->rows + l->lanes[lane].src;
 }
 
 /* Lane offset u_r at progress p (pixels along the main axis). */

@@ -41,6 +41,7 @@
 #include "sink.h"
 #include "threads.h"
 #include "tilestore.h"
+#include "view.h"
 
 #define DEMO_IMAGES 30
 /* Two queued frames keep the encoder fed (the compositor is ahead of it)
@@ -79,6 +80,7 @@ typedef struct Run {
     GvOutput out;         /* the video's temporary, made before the first image is read and
                              written again by each attempt; or the preview's path */
     GvJpegEngineSet *engines; /* the JPEG engines, opening from the start of the run */
+    GvView view;          /* Ken Burns and the camera: the tiles' size and the wall's extent */
 } Run;
 
 /* One pass from the layout to a finished file. */
@@ -753,8 +755,12 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
 {
     const GvSettings *const s = run->s;
     Attempt a = { .run = run };
-    const GvLayoutParams lp = gv_layout_params(s, run->n);
+    GvLayoutParams lp = gv_layout_params(s, run->n);
+    lp.view_cross = gv_view_cross(&run->view, lp.kind == GV_LAYOUT_ROWS ? lp.tile_h : lp.tile_w,
+                                  lp.gap);
     int ret = gv_layout_init(&a.layout, &lp);
+    if (ret == 0 && run->view.active)
+        gv_view_attach(&run->view, &a.layout);
     if (ret < 0)
         gv_log(run->log, GV_LOG_ERROR, "impossible layout for these settings");
     else if ((ret = gv_tile_schedule_init(&a.sched, &a.layout, GV_MAX_DEPTH - 1,
@@ -798,9 +804,16 @@ static int start_run(Run *run)
     if ((ret = prepare_output(run)) < 0)
         return ret;
     run->threads = s->threads > 0 ? s->threads : gv_cpu_count();
+    const GvViewParams vp = gv_view_params(s);
+    if ((ret = gv_view_init(&run->view, &vp)) < 0) {
+        gv_log(run->log, GV_LOG_ERROR, ret == -ENOMEM ? "out of memory for the camera's view" :
+                                                        "impossible camera for these settings");
+        return ret == -ENOMEM ? ret : GV_ERR_SETTING;
+    }
+    /* a zoom or a camera that magnifies needs tiles larger than shown */
     run->spec = (GvTileSpec){
-        .w = gv_tile_width(s->tile_height, s->aspect_w, s->aspect_h),
-        .h = s->tile_height,
+        .w = run->view.active ? run->view.src_w : vp.tile_w,
+        .h = run->view.active ? run->view.src_h : vp.tile_h,
         .crop = s->crop,
         .max_pixels = s->max_pixels,
         .gpu_min_ratio = run->hooks->scale_min_ratio,
@@ -872,6 +885,7 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
         summary->output_bytes = st.st_size;
     gv_probe_result_free(&run.probe, run.files.n);
     gv_file_list_free(&run.files);
+    gv_view_free(&run.view);
     gv_jpeg_engines_close(&run.engines);
     return ret;
 }

@@ -29,6 +29,7 @@
 #include "check.h"
 #include "layout.h"
 #include "render/compositor.h"
+#include "view.h"
 
 #define TOL 1
 #define MAX_DEPTH 8
@@ -351,6 +352,90 @@ static GvLayoutParams random_params(GvLayoutKind kind, GvDirection dir, GvEasing
     return p;
 }
 
+/*
+ * The view path (src/view.h): random Ken Burns zooms and cameras over
+ * random layouts, motion blur included; tiles at the view's source size.
+ */
+static void check_view_case(GvLayoutParams p, const GvViewParams *vp, const uint8_t bg[3])
+{
+    GvView v;
+    GvLayout l;
+    char what[320];
+    snprintf(what, sizeof(what),
+             "view %s %dx%d tile %dx%d gap %d images %d %s %s blur %d, ken burns %g, camera %d "
+             "tilt %g turn %g fov %g distance %g fade %g",
+             kind_names[p.kind], p.width, p.height, p.tile_w, p.tile_h, p.gap, p.n_images,
+             dir_names[p.direction], ease_names[p.easing], p.motion_blur, vp->ken_burns,
+             vp->camera, vp->tilt, vp->turn, vp->fov, vp->distance, vp->depth_fade);
+    if (gv_view_init(&v, vp) < 0) {
+        fprintf(stderr, "%s: view refused\n", what);
+        CHECK(0);
+        gv_view_free(&v);
+        return;
+    }
+    p.view_cross = gv_view_cross(&v, p.kind == GV_LAYOUT_ROWS ? p.tile_h : p.tile_w, p.gap);
+    if (gv_layout_init(&l, &p) < 0) {
+        fprintf(stderr, "%s: layout refused\n", what);
+        CHECK(0);
+        gv_layout_free(&l);
+        gv_view_free(&v);
+        return;
+    }
+    gv_view_attach(&v, &l);
+    GvTile **const tiles = random_tiles(p.n_images, v.src_w, v.src_h);
+    CHECK(tiles != NULL);
+    const int64_t F = l.frames;
+    int64_t frames[6];
+    int n = 0;
+    const int64_t cand[] = { 0, F / 3, F / 2, F - 1 };
+    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+        if (cand[i] >= 0 && cand[i] < F && (n == 0 || cand[i] > frames[n - 1]))
+            frames[n++] = cand[i];
+    frames[n++] = (int64_t)(rnd() % (uint32_t)F);
+    const int staged = n_cases++ & 1;
+    staged_cases += staged;
+    const int d = run_frames(&l, bg, tiles, frames, n, staged, what);
+    if (verbose)
+        printf("%s%s: max diff %d\n", what, staged ? " (staged)" : "", d);
+    if (d > max_diff_seen)
+        max_diff_seen = d;
+    CHECK(d >= 0);
+    free_tiles(tiles, p.n_images);
+    gv_layout_free(&l);
+    gv_view_free(&v);
+}
+
+static void test_view_combinations(void)
+{
+    static const int blurs[] = { 1, 2, 4 };
+    static const GvCrop crops[] = { GV_CROP_CENTER, GV_CROP_TOP, GV_CROP_RIGHT };
+    for (int i = 0; i < 36; i++) {
+        const GvLayoutKind kind = (GvLayoutKind)(i & 1);
+        GvLayoutParams p = random_params(kind, (GvDirection)(i % 3), (GvEasing)(i % 4),
+                                         i % 5 == 0 ? rnd_in(1, 6) : 0, blurs[i % 3]);
+        p.lanes = 0;
+        GvViewParams vp = {
+            .width = p.width,
+            .height = p.height,
+            .kind = kind,
+            .tile_w = p.tile_w,
+            .tile_h = p.tile_h,
+            .crop = crops[i % 3],
+            .ken_burns = i % 4 == 3 ? 0 : rnd_in(1, 30),
+            .camera = i % 4 != 0,
+            .fov = rnd_in(20, 90),
+            .distance = rnd_in(5, 30) / 10.0,
+            .depth_fade = i % 3 == 0 ? rnd_in(0, 100) : 0,
+        };
+        if (vp.camera) {
+            vp.tilt = rnd_in(-60, 60);
+            vp.turn = rnd_in(-45, 45);
+        }
+        const uint8_t bg[3] = { (uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd() };
+        check_view_case(p, &vp, bg);
+    }
+}
+
 static void test_combinations(void)
 {
     static const int gaps[] = { 0, 5 };
@@ -623,6 +708,7 @@ int main(int argc, char **argv)
 
     const double t0 = now();
     test_combinations();
+    test_view_combinations();
     test_edge_cases();
     test_fail_at_frame();
     printf("%d layouts (%d through staging) in %.1f s, max difference %d (tolerance %d)\n",

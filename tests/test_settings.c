@@ -4,6 +4,7 @@
  * every default text parses as a value of its key, so --help, the man
  * page and gv_default_settings() say the same thing.
  */
+#include <math.h>
 #include <string.h>
 
 #include "check.h"
@@ -52,6 +53,13 @@ static void test_spec_defaults(void)
     CHECK_INT(s.clip_loop, GV_CLIP_LOOP);
     CHECK_INT(s.clip_start, GV_CLIP_START_VISIBLE);
     CHECK_INT(s.live_photos, GV_LIVE_PLAY);
+    CHECK_NEAR(s.ken_burns, 0.0, 0);
+    CHECK_INT(s.camera, GV_CAMERA_NONE);
+    CHECK_NEAR(s.tilt, 0.0, 0);
+    CHECK_NEAR(s.turn, 0.0, 0);
+    CHECK_NEAR(s.fov, 50.0, 0);
+    CHECK_NEAR(s.distance, 1.0, 0);
+    CHECK_NEAR(s.depth_fade, 0.0, 0);
     CHECK(s.gpu_device == NULL);
     CHECK_INT(s.gpu_memory_mib, 2048);
     CHECK_INT(s.memory_limit_mib, 0); /* auto */
@@ -131,6 +139,113 @@ static void test_memory_limit(void)
     CHECK(strstr(err, "MEMORY_LIMIT") != NULL);
 }
 
+/* KEN_BURNS and the camera: each value within its range is stored as
+ * written (TILT and TURN may be negative); anything else is refused with
+ * the key named and nothing stored, by gv_settings_set() and, for a value
+ * set in the struct directly, by gv_settings_validate(). */
+static void test_camera(void)
+{
+    static const struct {
+        const char *key, *v;
+        int ret;
+        double want;
+    } cases[] = {
+        { "KEN_BURNS", "0", 0, 0 },        { "KEN_BURNS", "12.5", 0, 12.5 },
+        { "KEN_BURNS", "50", 0, 50 },      { "KEN_BURNS", "50.01", GV_ERR_SETTING, 0 },
+        { "KEN_BURNS", "-1", GV_ERR_SETTING, 0 }, { "KEN_BURNS", "ten", GV_ERR_SETTING, 0 },
+        { "TILT", "25", 0, 25 },           { "TILT", "-80", 0, -80 },
+        { "TILT", "-12.5", 0, -12.5 },     { "TILT", "-0", 0, 0 },
+        { "TILT", "80.5", GV_ERR_SETTING, 0 }, { "TILT", "-81", GV_ERR_SETTING, 0 },
+        { "TILT", "--5", GV_ERR_SETTING, 0 },  { "TILT", "-", GV_ERR_SETTING, 0 },
+        { "TILT", "+5", GV_ERR_SETTING, 0 },   { "TILT", "1e1", GV_ERR_SETTING, 0 },
+        { "TURN", "-15", 0, -15 },         { "TURN", "80", 0, 80 },
+        { "TURN", "90", GV_ERR_SETTING, 0 },   { "TURN", "", GV_ERR_SETTING, 0 },
+        { "FOV", "10", 0, 10 },            { "FOV", "120", 0, 120 },
+        { "FOV", "9.9", GV_ERR_SETTING, 0 },   { "FOV", "-50", GV_ERR_SETTING, 0 },
+        { "FOV", "wide", GV_ERR_SETTING, 0 },
+        { "DISTANCE", "0.25", 0, 0.25 },   { "DISTANCE", "8", 0, 8 },
+        { "DISTANCE", "1.5", 0, 1.5 },     { "DISTANCE", "0.2", GV_ERR_SETTING, 0 },
+        { "DISTANCE", "0", GV_ERR_SETTING, 0 }, { "DISTANCE", "8.5", GV_ERR_SETTING, 0 },
+        { "DISTANCE", "-1", GV_ERR_SETTING, 0 },
+        { "DEPTH_FADE", "0", 0, 0 },       { "DEPTH_FADE", "100", 0, 100 },
+        { "DEPTH_FADE", "100.5", GV_ERR_SETTING, 0 }, { "DEPTH_FADE", "-5", GV_ERR_SETTING, 0 },
+        { "DEPTH_FADE", "50%", GV_ERR_SETTING, 0 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        GvSettings s;
+        gv_default_settings(&s);
+        double *const field = !strcmp(cases[i].key, "KEN_BURNS") ? &s.ken_burns
+                              : !strcmp(cases[i].key, "TILT")    ? &s.tilt
+                              : !strcmp(cases[i].key, "TURN")    ? &s.turn
+                              : !strcmp(cases[i].key, "FOV")     ? &s.fov
+                              : !strcmp(cases[i].key, "DISTANCE") ? &s.distance
+                                                                  : &s.depth_fade;
+        const double before = *field;
+        char err[256] = "";
+        const int ret = gv_settings_set(&s, cases[i].key, cases[i].v, err, sizeof(err));
+        if (ret != cases[i].ret)
+            fprintf(stderr, "%s=%s: %d (%s)\n", cases[i].key, cases[i].v, ret, err);
+        CHECK_INT(ret, cases[i].ret);
+        if (cases[i].ret) {
+            CHECK_NEAR(*field, before, 0);
+            char want[64];
+            snprintf(want, sizeof(want), "%s: '", cases[i].key);
+            CHECK(!strncmp(err, want, strlen(want)));
+            CHECK(strstr(err, "expected") != NULL);
+        } else {
+            CHECK_NEAR(*field, cases[i].want, 0);
+            s.demo = 1;
+            CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), 0);
+        }
+    }
+
+    static const struct {
+        const char *v;
+        int ret, camera;
+    } cams[] = {
+        { "none", 0, GV_CAMERA_NONE },   { "tilted", 0, GV_CAMERA_TILTED },
+        { "floor", 0, GV_CAMERA_FLOOR }, { "side", 0, GV_CAMERA_SIDE },
+        { "FLOOR", 0, GV_CAMERA_FLOOR }, { "fisheye", GV_ERR_SETTING, GV_CAMERA_SIDE },
+        { "", GV_ERR_SETTING, GV_CAMERA_SIDE }, { "1", GV_ERR_SETTING, GV_CAMERA_SIDE },
+    };
+    for (size_t i = 0; i < sizeof(cams) / sizeof(cams[0]); i++) {
+        GvSettings s;
+        gv_default_settings(&s);
+        s.camera = GV_CAMERA_SIDE;
+        char err[256] = "";
+        CHECK_INT(gv_settings_set(&s, "CAMERA", cams[i].v, err, sizeof(err)), cams[i].ret);
+        CHECK_INT(s.camera, cams[i].camera);
+        if (cams[i].ret)
+            CHECK(!strncmp(err, "CAMERA: '", 9) && strstr(err, "none, tilted, floor or side"));
+    }
+    CHECK(!strcmp(gv_setting_name("CAMERA", GV_CAMERA_TILTED), "tilted"));
+
+    /* set in the struct, out of range: gv_settings_validate() names the key */
+    static const char *const keys[] = { "KEN_BURNS", "TILT", "TURN", "FOV", "DISTANCE",
+                                        "DEPTH_FADE", "CAMERA" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        GvSettings s;
+        gv_default_settings(&s);
+        s.demo = 1;
+        switch (i) {
+        case 0: s.ken_burns = 60; break;
+        case 1: s.tilt = -90; break;
+        case 2: s.turn = NAN; break; /* out of every range */
+        case 3: s.fov = 5; break;
+        case 4: s.distance = 0; break;
+        case 5: s.depth_fade = 101; break;
+        default: s.camera = (GvCamera)(GV_CAMERA_SIDE + 1); break;
+        }
+        char err[256] = "";
+        CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
+        char want[64];
+        snprintf(want, sizeof(want), "%s: '", keys[i]);
+        if (strncmp(err, want, strlen(want)))
+            fprintf(stderr, "validate %s: %s\n", keys[i], err);
+        CHECK(!strncmp(err, want, strlen(want)));
+    }
+}
+
 /* The names the plan prints are the table's first spelling. */
 static void test_enum_names(void)
 {
@@ -149,6 +264,7 @@ int main(void)
     test_spec_defaults();
     test_default_texts_parse();
     test_memory_limit();
+    test_camera();
     test_enum_names();
     return check_report("settings");
 }

@@ -139,6 +139,15 @@ typedef enum GvLivePhotos {
     GV_LIVE_STILL,    /* the still; the movie is not used */
 } GvLivePhotos;
 
+/* The perspective camera the wall is seen through (CAMERA); TILT and TURN,
+ * when not zero, replace the preset's angles. */
+typedef enum GvCamera {
+    GV_CAMERA_NONE = 0, /* flat, no perspective (unless TILT or TURN is set) */
+    GV_CAMERA_TILTED,   /* tilt 25, turn -15 */
+    GV_CAMERA_FLOOR,    /* tilt 60, turn 0 */
+    GV_CAMERA_SIDE,     /* tilt 0, turn 35 */
+} GvCamera;
+
 typedef enum GvOrder {
     GV_ORDER_NAME = 0, /* natural sort of the path */
     GV_ORDER_MTIME,
@@ -274,6 +283,27 @@ typedef struct GvSettings {
     GvClipLoop clip_loop;
     GvClipStart clip_start;
     GvLivePhotos live_photos;
+
+    /* Ken Burns: each tile zooms by this percentage (0 = off, up to 50)
+     * while it crosses the frame, in or out alternately, towards its
+     * focus point; panoramas and tall images pan along their long side. */
+    double ken_burns;
+
+    /* The wall seen through a perspective camera: a preset, the wall's
+     * turn about its horizontal axis (tilt, positive: its top leans away)
+     * and vertical axis (turn, positive: its right side goes away) in
+     * degrees from -80 to 80, a non-zero one replacing the preset's and
+     * turning the camera on even with GV_CAMERA_NONE; the vertical field
+     * of view in degrees (10 to 120); the distance from the wall (0.25 to
+     * 8, 1 = the wall at the frame's centre at its own scale); and how
+     * much the far wall fades into the background, in percent (100: fully
+     * at four times the centre's distance). */
+    GvCamera camera;
+    double tilt;
+    double turn;
+    double fov;
+    double distance;
+    double depth_fade;
 
     uint8_t reserved[44];      /* for later fields; keep zero */
 } GvSettings;

@@ -109,6 +109,13 @@ class GvSettings(Structure):
         ("clip_loop", c_int),
         ("clip_start", c_int),
         ("live_photos", c_int),
+        ("ken_burns", c_double),
+        ("camera", c_int),
+        ("tilt", c_double),
+        ("turn", c_double),
+        ("fov", c_double),
+        ("distance", c_double),
+        ("depth_fade", c_double),
         ("reserved", c_uint8 * 44),
     ]
 

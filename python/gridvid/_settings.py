@@ -73,6 +73,20 @@ class Settings(TypedDict, total=False):
     """A clip starts when its tile first shows, or with the video. Key CLIP_START, flag --clip-start visible|zero, default visible."""
     live_photos: Literal['play', 'still']
     """A still with a movie of the same name beside it plays the movie, or shows the still. Key LIVE_PHOTOS, flag --live-photos play|still, default play."""
+    ken_burns: Number
+    """Each tile zooms by this much while it crosses the frame, in or out in turn, towards its focus (panoramas and tall images pan instead); 0 = off. Key KEN_BURNS, flag --ken-burns PERCENT, default 0."""
+    camera: Literal['none', 'tilted', 'floor', 'side']
+    """The wall seen through a perspective camera: none (flat), tilted, floor or side. Key CAMERA, flag --camera none|tilted|floor|side, default none."""
+    tilt: Number
+    """The wall turned about its horizontal axis, positive: its top leans away; 0 = CAMERA's angle. Key TILT, flag --tilt DEGREES, default 0."""
+    turn: Number
+    """The wall turned about its vertical axis, positive: its right side goes away; 0 = CAMERA's angle. Key TURN, flag --turn DEGREES, default 0."""
+    fov: Number
+    """The camera's vertical field of view. Key FOV, flag --fov DEGREES, default 50."""
+    distance: Number
+    """The camera's distance from the wall, 1 = the wall's centre at its own scale, larger is farther. Key DISTANCE, flag --distance FACTOR, default 1."""
+    depth_fade: Number
+    """How much the far wall fades into BACKGROUND (100: fully at 4 x the centre's distance). Key DEPTH_FADE, flag --depth-fade PERCENT, default 0."""
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str

@@ -10,6 +10,7 @@
  * lines and blends them.
  */
 #include "render/compositor.h"
+#include "view.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +28,10 @@ typedef struct Job {
     const GvTile *const *tiles;
     const GvOffset *offsets;
     GvPicture *out;
+    /* the view path (src/view.h): the frame's tile copies and mip chains */
+    const GvViewRun *runs;
+    const GvViewInst *insts;
+    const uint8_t *const *chains;
 } Job;
 
 static const uint8_t *tile_plane(const GvTile *t, int plane)
@@ -150,8 +155,44 @@ static void accumulate_line(const Job *job, Scratch *sc, int plane, int y, int x
     }
 }
 
+/* The view path: every sample through gv_view_sample(), the reference. */
+static void render_view_lines(const Job *job, Scratch *sc, int from, int to)
+{
+    const GvLayout *const l = job->l;
+    const int n = l->p.motion_blur, w = job->out->width;
+    const uint32_t ny = (uint32_t)n * GV_FRAC_ONE, nc = 2 * ny;
+    GvViewJob vj = { l->view, l, job->bg[0], job->offsets, job->runs, job->insts, job->chains };
+    for (int y = from; y < to; y++) {
+        uint8_t *const dst = job->out->data[0] + (size_t)y * job->out->linesize[0];
+        for (int x = 0; x < w; x++) {
+            uint32_t acc = 0;
+            for (int j = 0; j < n; j++)
+                acc += gv_view_sample(&vj, x, y, j, 0);
+            dst[x] = (uint8_t)((acc + ny / 2) / ny);
+        }
+    }
+    for (int plane = 1; plane <= 2; plane++) {
+        vj.bg = job->bg[plane];
+        for (int cy = from / 2; cy < to / 2; cy++) {
+            uint8_t *const dst = job->out->data[plane] + (size_t)cy * job->out->linesize[plane];
+            for (int cx = 0; cx < w / 2; cx++) {
+                uint32_t acc = 0;
+                for (int j = 0; j < n; j++)
+                    acc += gv_view_sample(&vj, 2 * cx, 2 * cy, j, plane) +
+                           gv_view_sample(&vj, 2 * cx, 2 * cy + 1, j, plane);
+                dst[cx] = (uint8_t)((acc + nc / 2) / nc);
+            }
+        }
+    }
+    (void)sc;
+}
+
 static void render_lines(const Job *job, Scratch *sc, int from, int to)
 {
+    if (job->l->view && job->l->view->active) {
+        render_view_lines(job, sc, from, to);
+        return;
+    }
     const GvLayout *const l = job->l;
     const int n = l->p.motion_blur, n_lanes = l->n_lanes;
     const int w = job->out->width;
@@ -195,15 +236,69 @@ static void scratch_free(Scratch *sc)
     free(sc->acc);
 }
 
+/* The view's per-frame state: mip chains by image, the frame's tile copies. */
+typedef struct ViewState {
+    uint8_t **chains;
+    GvViewRun *runs;
+    GvViewInst *insts;
+} ViewState;
+
+static void view_state_free(ViewState *vs, int n_images)
+{
+    if (vs->chains)
+        for (int k = 0; k < n_images; k++)
+            free(vs->chains[k]);
+    free(vs->chains);
+    free(vs->runs);
+    free(vs->insts);
+    memset(vs, 0, sizeof(*vs));
+}
+
+static int view_state_init(ViewState *vs, const GvLayout *l)
+{
+    memset(vs, 0, sizeof(*vs));
+    vs->chains = calloc((size_t)l->p.n_images + 1, sizeof(*vs->chains));
+    vs->runs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*vs->runs));
+    vs->insts = malloc(sizeof(*vs->insts) * ((size_t)gv_view_max_insts(l->view, l) + 1));
+    return vs->chains && vs->runs && vs->insts ? 0 : -ENOMEM;
+}
+
+/* Image k's mip chain from its tile (NULL: none). */
+static int view_state_set(ViewState *vs, const GvView *v, int k, const GvTile *tile)
+{
+    free(vs->chains[k]);
+    vs->chains[k] = NULL;
+    if (!tile)
+        return 0;
+    if (!(vs->chains[k] = malloc((size_t)v->chain_bytes * 3)))
+        return -ENOMEM;
+    gv_view_chain(v, tile, vs->chains[k]);
+    return 0;
+}
+
 int gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *const *tiles,
                   const GvOffset *offsets, GvPicture *out, int lines_from, int lines_to)
 {
-    const Job job = { l, bg_yuv, tiles, offsets, out };
+    Job job = { l, bg_yuv, tiles, offsets, out, NULL, NULL, NULL };
     Scratch sc;
-    const int ret = scratch_init(&sc, l);
+    ViewState vs = { 0 };
+    int ret = scratch_init(&sc, l);
+    if (ret == 0 && l->view && l->view->active) {
+        ret = view_state_init(&vs, l);
+        for (int k = 0; ret == 0 && k < l->p.n_images; k++)
+            if (tiles[k])
+                ret = view_state_set(&vs, l->view, k, tiles[k]);
+        if (ret == 0) {
+            gv_view_frame(l->view, l, offsets, vs.runs, vs.insts);
+            job.runs = vs.runs;
+            job.insts = vs.insts;
+            job.chains = (const uint8_t *const *)vs.chains;
+        }
+    }
     if (ret == 0)
         render_lines(&job, &sc, lines_from, lines_to);
     scratch_free(&sc);
+    view_state_free(&vs, l->p.n_images);
     return ret;
 }
 
@@ -222,6 +317,7 @@ typedef struct Cpu {
     uint8_t bg[3];
     const GvTile **tiles;
     GvOffset *offsets;
+    ViewState vs;      /* the view path's */
     int n_bands;
     Band *bands;
     /* fork-join: workers wait for a new generation, render, report done */
@@ -277,6 +373,7 @@ static void cpu_close(void **priv)
     pthread_cond_destroy(&c->done);
     free(c->tiles);
     free(c->offsets);
+    view_state_free(&c->vs, c->l->p.n_images);
     free(c);
     *priv = NULL;
 }
@@ -300,6 +397,8 @@ static int cpu_open(void **priv, const GvCompositorConfig *cfg)
         n = l->p.height / 64 > 0 ? l->p.height / 64 : 1;
     c->bands = calloc((size_t)n, sizeof(*c->bands));
     if (!c->tiles || !c->offsets || !c->bands)
+        goto error;
+    if (l->view && l->view->active && view_state_init(&c->vs, l) < 0)
         goto error;
     c->n_bands = n;
     for (int i = 0; i < n; i++) {
@@ -331,8 +430,15 @@ error:
 static int cpu_tile_add(void *priv, int k, const GvTile *tile)
 {
     Cpu *const c = priv;
-    if (k < 0 || k >= c->l->p.n_images || tile->w != c->l->p.tile_w || tile->h != c->l->p.tile_h)
+    const GvView *const v = c->l->view && c->l->view->active ? c->l->view : NULL;
+    const int w = v ? v->src_w : c->l->p.tile_w, h = v ? v->src_h : c->l->p.tile_h;
+    if (k < 0 || k >= c->l->p.n_images || tile->w != w || tile->h != h)
         return -EINVAL;
+    if (v) {
+        const int ret = view_state_set(&c->vs, v, k, tile);
+        if (ret < 0)
+            return ret;
+    }
     c->tiles[k] = tile;
     return 0;
 }
@@ -340,15 +446,21 @@ static int cpu_tile_add(void *priv, int k, const GvTile *tile)
 static void cpu_tile_remove(void *priv, int k)
 {
     Cpu *const c = priv;
-    if (k >= 0 && k < c->l->p.n_images)
+    if (k >= 0 && k < c->l->p.n_images) {
         c->tiles[k] = NULL;
+        if (c->vs.chains)
+            view_state_set(&c->vs, c->l->view, k, NULL);
+    }
 }
 
 static int cpu_submit(void *priv, int64_t frame, GvPicture *out)
 {
     Cpu *const c = priv;
     gv_frame_offsets(c->l, frame, c->offsets);
-    c->job = (Job){ c->l, c->bg, c->tiles, c->offsets, out };
+    c->job = (Job){ c->l, c->bg, c->tiles, c->offsets, out, c->vs.runs, c->vs.insts,
+                    (const uint8_t *const *)c->vs.chains };
+    if (c->vs.runs)
+        gv_view_frame(c->l->view, c->l, c->offsets, c->vs.runs, c->vs.insts);
     if (c->n_bands > 1) {
         pthread_mutex_lock(&c->lock);
         c->pending = c->n_bands - 1;

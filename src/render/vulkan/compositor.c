@@ -33,6 +33,7 @@
 
 #include "render/compositor.h"
 #include "gpu/context.h"
+#include "view.h"
 
 #define GV_VK_DEPTH 3
 
@@ -45,6 +46,23 @@
 static const uint32_t composite_spv[] =
 #include "composite.spv.h"
     ;
+
+static const uint32_t view_spv[] =
+#include "view.spv.h"
+    ;
+
+/* Mirrors the push constants of src/shaders/view.comp. */
+typedef struct ViewConsts {
+    uint32_t columns, width, height;
+    int32_t first;
+    uint32_t pitch, thick, step, cstep;
+    uint32_t n_lanes, n_blur, chain_bytes, slot_bytes, bg;
+    uint32_t stride_y, stride_c, off_u, off_v;
+    uint32_t offs_base, slots_base, levels_base, runs_base, insts_base;
+    uint32_t has_map, levels;
+    int32_t kc;
+    uint32_t rows;
+} ViewConsts;
 
 /* Mirrors the push constants of src/shaders/composite.comp. */
 typedef struct Consts {
@@ -85,6 +103,15 @@ typedef struct Vc {
     Consts pc;
 
     GvVkPass *pass;
+
+    /* the view path (src/view.h): its shader's constants, the camera map
+     * and the frame's tile copies */
+    const GvView *view;
+    ViewConsts vpc;
+    GvVkBuf *map;
+    GvViewRun *runs;
+    GvViewInst *insts;
+    int64_t max_insts;
 
     GvVkBuf *atlas;
     int direct; /* the atlas is host-visible: tiles are copied in by the CPU */
@@ -227,11 +254,14 @@ static void vc_close(void **priv)
         }
         gv_vk_pass_destroy(vk, &c->pass);
         gv_vk_buf_destroy(vk, &c->atlas);
+        gv_vk_buf_destroy(vk, &c->map);
         gv_vk_destroy(&c->vk);
     }
     free(c->free_slots);
     free(c->slot_of);
     free(c->offsets);
+    free(c->runs);
+    free(c->insts);
     free(c);
     *priv = NULL;
 }
@@ -281,6 +311,52 @@ static const VkMemoryPropertyFlags direct_atlas_prefs[] = {
     0,
 };
 
+/* The ring slots' buffers: output, render target, frame parameters, staging. */
+static int create_ring(Vc *c, int unified)
+{
+    GvVk *const vk = c->vk;
+    const GvLayout *const l = c->l;
+    int ret = 0;
+    for (int i = 0; i < GV_VK_DEPTH; i++) {
+        RingSlot *const s = &c->ring[i];
+        if ((ret = gv_vk_buf_create(vk, &s->out, c->out_bytes,
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                    gv_vk_readback_prefs)) < 0 ||
+            (!unified &&
+             (ret = gv_vk_buf_create(vk, &s->target, c->out_bytes,
+                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                         VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                                     gv_vk_device_prefs)) < 0) ||
+            (ret = gv_vk_buf_create(vk, &s->frame, c->frame_bytes,
+                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, gv_vk_host_prefs)) < 0)
+            return ret;
+        if (!c->direct) {
+            if ((ret = gv_vk_buf_create(vk, &s->staging, c->staging_bytes,
+                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, gv_vk_host_prefs)) < 0)
+                return ret;
+            s->copies = calloc(STAGING_TILES, sizeof(*s->copies));
+            if (!s->copies)
+                return -ENOMEM;
+        }
+        /* the lanes (and the mip levels) do not change from frame to frame */
+        uint32_t *const words = (uint32_t *)s->frame->map;
+        for (int r = 0; r < l->n_lanes; r++) {
+            const GvLane *const lane = &l->lanes[r];
+            words[4 * r + 0] = (uint32_t)lane->pos;
+            words[4 * r + 1] = (uint32_t)lane->period;
+            words[4 * r + 2] = (uint32_t)lane->n;
+            words[4 * r + 3] = (uint32_t)lane->src;
+        }
+        for (int lv = 0; c->view && lv < c->view->levels; lv++) {
+            words[c->vpc.levels_base + 3 * lv] = (uint32_t)c->view->lw[lv];
+            words[c->vpc.levels_base + 3 * lv + 1] = (uint32_t)c->view->lh[lv];
+            words[c->vpc.levels_base + 3 * lv + 2] = (uint32_t)c->view->loff[lv];
+        }
+    }
+    return 0;
+}
+
 static int create_buffers(Vc *c, int64_t budget, int force_staging)
 {
     if (budget <= 0)
@@ -299,6 +375,18 @@ static int create_buffers(Vc *c, int64_t budget, int force_staging)
     c->pc.offs_base = 4u * (uint32_t)l->n_lanes;
     c->pc.slots_base = c->pc.offs_base + 2u * (uint32_t)(l->n_lanes * l->p.motion_blur);
     c->frame_bytes = 4 * ((VkDeviceSize)c->pc.slots_base + (VkDeviceSize)l->p.n_images + 1);
+    if (c->view) {
+        c->vpc.stride_y = stride_y;
+        c->vpc.stride_c = stride_c;
+        c->vpc.off_u = c->pc.off_u;
+        c->vpc.off_v = c->pc.off_v;
+        c->vpc.offs_base = c->pc.offs_base;
+        c->vpc.slots_base = c->pc.slots_base;
+        c->vpc.levels_base = c->pc.slots_base + (uint32_t)l->p.n_images + 1;
+        c->vpc.runs_base = c->vpc.levels_base + 3 * GV_VIEW_LEVELS;
+        c->vpc.insts_base = c->vpc.runs_base + 3u * (uint32_t)(l->n_lanes * l->p.motion_blur);
+        c->frame_bytes = 4 * ((VkDeviceSize)c->vpc.insts_base + 5 * (VkDeviceSize)c->max_insts + 1);
+    }
 
     /* Host-visible memory on an integrated GPU or a software driver is the
      * device's own: tiles are written there directly and the shader writes
@@ -312,10 +400,14 @@ static int create_buffers(Vc *c, int64_t budget, int force_staging)
     c->staging_bytes = unified ? 0 : c->slot_bytes * STAGING_TILES;
     const VkDeviceSize target_bytes = unified ? 0 : c->out_bytes;
 
+    const VkDeviceSize map_bytes =
+        c->view && c->view->map ? 12 * (VkDeviceSize)w * (VkDeviceSize)h : 16;
     const VkDeviceSize fixed =
-        GV_VK_DEPTH * (c->out_bytes + target_bytes + c->frame_bytes + c->staging_bytes);
+        GV_VK_DEPTH * (c->out_bytes + target_bytes + c->frame_bytes + c->staging_bytes) +
+        (c->view ? map_bytes : 0);
     const VkDeviceSize limit = vk->props.limits.maxStorageBufferRange;
-    if ((int64_t)fixed > budget || c->out_bytes > limit || c->frame_bytes > limit) {
+    if ((int64_t)fixed > budget || c->out_bytes > limit || c->frame_bytes > limit ||
+        map_bytes > limit) {
         gv_log(c->log, GV_LOG_INFO,
                "Vulkan: frame buffers of %llu bytes do not fit (GPU memory limit %lld bytes, "
                "storage buffers up to %llu bytes)",
@@ -353,6 +445,12 @@ static int create_buffers(Vc *c, int64_t budget, int force_staging)
                                 unified ? direct_atlas_prefs : gv_vk_device_prefs)) < 0)
         return ret;
     c->direct = unified && c->atlas->map;
+    if (c->view &&
+        (ret = gv_vk_buf_create(vk, &c->map, map_bytes,
+                                VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+                                    VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                unified ? direct_atlas_prefs : gv_vk_device_prefs)) < 0)
+        return ret;
     if (unified && !c->direct) {
         c->staging_bytes = c->slot_bytes * STAGING_TILES;
         if ((int64_t)(fixed + GV_VK_DEPTH * c->staging_bytes + atlas_bytes) > budget) {
@@ -361,39 +459,7 @@ static int create_buffers(Vc *c, int64_t budget, int force_staging)
         }
     }
 
-    for (int i = 0; i < GV_VK_DEPTH; i++) {
-        RingSlot *const s = &c->ring[i];
-        if ((ret = gv_vk_buf_create(vk, &s->out, c->out_bytes,
-                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                                    gv_vk_readback_prefs)) < 0 ||
-            (!unified &&
-             (ret = gv_vk_buf_create(vk, &s->target, c->out_bytes,
-                                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                         VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
-                                     gv_vk_device_prefs)) < 0) ||
-            (ret = gv_vk_buf_create(vk, &s->frame, c->frame_bytes,
-                                    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, gv_vk_host_prefs)) < 0)
-            return ret;
-        if (!c->direct) {
-            if ((ret = gv_vk_buf_create(vk, &s->staging, c->staging_bytes,
-                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT, gv_vk_host_prefs)) < 0)
-                return ret;
-            s->copies = calloc(STAGING_TILES, sizeof(*s->copies));
-            if (!s->copies)
-                return -ENOMEM;
-        }
-        /* the lanes do not change from frame to frame */
-        uint32_t *const words = (uint32_t *)s->frame->map;
-        for (int r = 0; r < l->n_lanes; r++) {
-            const GvLane *const lane = &l->lanes[r];
-            words[4 * r + 0] = (uint32_t)lane->pos;
-            words[4 * r + 1] = (uint32_t)lane->period;
-            words[4 * r + 2] = (uint32_t)lane->n;
-            words[4 * r + 3] = 0;
-        }
-    }
-    return 0;
+    return create_ring(c, unified);
 }
 
 /* The pass: a descriptor set, command buffer and fence per ring slot, and
@@ -403,10 +469,10 @@ static int create_pass(Vc *c)
 {
     GvVk *const vk = c->vk;
     const GvVkPassInfo info = {
-        .spv = composite_spv,
-        .spv_bytes = sizeof(composite_spv),
-        .n_buffers = 3,
-        .push_bytes = sizeof(Consts),
+        .spv = c->view ? view_spv : composite_spv,
+        .spv_bytes = c->view ? sizeof(view_spv) : sizeof(composite_spv),
+        .n_buffers = c->view ? 4 : 3,
+        .push_bytes = c->view ? sizeof(ViewConsts) : sizeof(Consts),
         .n_sets = GV_VK_DEPTH,
         .n_cmds = GV_VK_DEPTH + !c->direct,
     };
@@ -417,13 +483,105 @@ static int create_pass(Vc *c)
         RingSlot *const s = &c->ring[i];
         s->cmd = c->pass->cmds[i];
         s->fence = c->pass->fences[i];
-        const GvVkBuf *const bufs[3] = { c->atlas, s->frame, s->target ? s->target : s->out };
+        const GvVkBuf *const bufs[4] = { c->atlas, s->frame, s->target ? s->target : s->out,
+                                         c->map };
         gv_vk_pass_write(vk, c->pass, (uint32_t)i, bufs);
     }
     if (!c->direct) {
         c->upload_cmd = c->pass->cmds[GV_VK_DEPTH];
         c->upload_fence = c->pass->fences[GV_VK_DEPTH];
     }
+    return 0;
+}
+
+/* The camera map goes to the GPU once, before the first frame. */
+static int upload_map(Vc *c)
+{
+    GvVk *const vk = c->vk;
+    const GvView *const v = c->view;
+    if (!v->map)
+        return 0;
+    const VkDeviceSize bytes = 12 * (VkDeviceSize)v->p.width * (VkDeviceSize)v->p.height;
+    if (c->map->map) {
+        memcpy(c->map->map, v->map, bytes);
+        return gv_vk_buf_flush(vk, c->map);
+    }
+    GvVkBuf *staging = NULL;
+    RingSlot *const s = &c->ring[0];
+    int ret = gv_vk_buf_create(vk, &staging, bytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                               gv_vk_host_prefs);
+    if (ret == 0) {
+        memcpy(staging->map, v->map, bytes);
+        const VkBufferCopy region = { .size = bytes };
+        if ((ret = gv_vk_buf_flush(vk, staging)) == 0 &&
+            (ret = gv_vk_cmd_begin(vk, s->cmd)) == 0) {
+            vk->CmdCopyBuffer(s->cmd, staging->buf, c->map->buf, 1, &region);
+            gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                              VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                              VK_ACCESS_SHADER_READ_BIT);
+            if ((ret = gv_vk_cmd_submit(vk, s->cmd, s->fence)) == 0)
+                ret = gv_vk_fence_wait(vk, s->fence, UINT64_MAX);
+        }
+    }
+    gv_vk_buf_destroy(vk, &staging);
+    return ret;
+}
+
+/*
+ * The view path's constants; -EINVAL where its 32-bit positions could
+ * overflow (the CPU renders those).
+ */
+static int view_setup(Vc *c, const GvCompositorConfig *cfg)
+{
+    const GvLayout *const l = cfg->layout;
+    const GvView *const v = l->view;
+    const int64_t cstep = (int64_t)l->step + l->p.gap;
+    int64_t lo = 0, hi = 0, period = 0;
+    for (int r = 0; r < l->n_lanes; r++) {
+        const GvLane *const lane = &l->lanes[r];
+        if (lane->n == 0 || lane->vis_lo > lane->vis_hi)
+            continue;
+        lo = lane->vis_lo < lo ? lane->vis_lo : lo;
+        hi = lane->vis_hi > hi ? lane->vis_hi : hi;
+        period = lane->period > period ? lane->period : period;
+    }
+    const int64_t kc = (-lo + cstep - 1) / cstep + 1;
+    /* cross coordinates the lanes span, and map coordinates, in 1/256 */
+    const int64_t cross = (l->first < 0 ? -(int64_t)l->first : l->first) +
+                          (int64_t)(l->thick + l->p.gap) * l->n_lanes;
+    if ((hi + kc * cstep + period) * 256 >= (int64_t)UINT32_MAX - 65536 ||
+        (hi + kc * cstep) * 256 >= INT32_MAX || period * 256 >= INT32_MAX ||
+        (cross + 65536) * 256 >= INT32_MAX || v->chain_bytes * 3 > INT32_MAX / 4) {
+        gv_log(cfg->log, GV_LOG_INFO, "Vulkan: this view is outside what the shader handles");
+        return -EINVAL;
+    }
+    c->view = v;
+    c->max_insts = gv_view_max_insts(v, l);
+    c->runs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*c->runs));
+    c->insts = malloc(sizeof(*c->insts) * ((size_t)c->max_insts + 1));
+    if (!c->runs || !c->insts)
+        return -ENOMEM;
+    c->slot_bytes =
+        ((VkDeviceSize)v->chain_bytes * 3 + SLOT_ALIGN - 1) & ~(VkDeviceSize)(SLOT_ALIGN - 1);
+    c->vpc = (ViewConsts){
+        .columns = c->pc.columns,
+        .width = c->pc.width,
+        .height = c->pc.height,
+        .first = c->pc.first,
+        .pitch = c->pc.pitch,
+        .thick = c->pc.thick,
+        .step = c->pc.step,
+        .cstep = c->pc.cstep,
+        .n_lanes = c->pc.n_lanes,
+        .n_blur = c->pc.n_blur,
+        .chain_bytes = (uint32_t)v->chain_bytes,
+        .slot_bytes = (uint32_t)c->slot_bytes,
+        .bg = c->pc.bg,
+        .has_map = v->map != NULL,
+        .levels = (uint32_t)v->levels,
+        .kc = (int32_t)kc,
+        .rows = (uint32_t)l->rows,
+    };
     return 0;
 }
 
@@ -483,10 +641,12 @@ static int vc_open(void **priv, const GvCompositorConfig *cfg)
         .bg = cfg->bg_yuv[0] | (uint32_t)cfg->bg_yuv[1] << 8 | (uint32_t)cfg->bg_yuv[2] << 16,
     };
 
+    if (l->view && l->view->active && (ret = view_setup(c, cfg)) < 0)
+        goto error;
     if ((ret = gv_vk_create(&c->vk, cfg->log, cfg->gpu_device)) < 0)
         goto error;
     if ((ret = create_buffers(c, cfg->gpu_memory_bytes, cfg->force_staging)) < 0 ||
-        (ret = create_pass(c)) < 0)
+        (ret = create_pass(c)) < 0 || (c->view && (ret = upload_map(c)) < 0))
         goto error;
 
     c->free_slots = malloc(sizeof(*c->free_slots) * (size_t)c->n_slots);
@@ -569,8 +729,12 @@ static void drop_pending(Vc *c, int slot)
             s->copies[i--] = s->copies[--s->n_copies];
 }
 
-static void copy_tile(uint8_t *dst, const GvTile *t)
+static void copy_tile(const Vc *c, uint8_t *dst, const GvTile *t)
 {
+    if (c->view) {
+        gv_view_chain(c->view, t, dst);
+        return;
+    }
     const size_t plane = (size_t)t->w * (size_t)t->h;
     memcpy(dst, t->y, plane);
     memcpy(dst + plane, t->u, plane);
@@ -582,8 +746,9 @@ static int vc_tile_add(void *priv, int k, const GvTile *tile)
     Vc *const c = priv;
     GvVk *const vk = c->vk;
     int ret = 0;
-    if (k < 0 || k >= c->l->p.n_images || tile->w != c->l->p.tile_w ||
-        tile->h != c->l->p.tile_h)
+    const int tw = c->view ? c->view->src_w : c->l->p.tile_w;
+    const int th = c->view ? c->view->src_h : c->l->p.tile_h;
+    if (k < 0 || k >= c->l->p.n_images || tile->w != tw || tile->h != th)
         return -EINVAL;
     int slot = c->slot_of[k];
     if (slot < 0) {
@@ -597,7 +762,7 @@ static int vc_tile_add(void *priv, int k, const GvTile *tile)
     const VkDeviceSize dst = (VkDeviceSize)slot * c->slot_bytes;
 
     if (c->direct) {
-        copy_tile(c->atlas->map + dst, tile);
+        copy_tile(c, c->atlas->map + dst, tile);
         if ((ret = gv_vk_buf_flush(vk, c->atlas)) < 0)
             goto error;
     } else {
@@ -606,11 +771,12 @@ static int vc_tile_add(void *priv, int k, const GvTile *tile)
             goto error;
         if (s->staging_used + c->slot_bytes > c->staging_bytes && (ret = flush_uploads(c, s)) < 0)
             goto error;
-        copy_tile(s->staging->map + s->staging_used, tile);
+        copy_tile(c, s->staging->map + s->staging_used, tile);
         s->copies[s->n_copies++] = (VkBufferCopy){
             .srcOffset = s->staging_used,
             .dstOffset = dst,
-            .size = (VkDeviceSize)c->pc.plane_bytes * 3,
+            .size = c->view ? (VkDeviceSize)c->view->chain_bytes * 3
+                            : (VkDeviceSize)c->pc.plane_bytes * 3,
         };
         s->staging_used += c->slot_bytes;
     }
@@ -651,7 +817,8 @@ static int record(Vc *c, RingSlot *s)
     /* one invocation: 8 luma columns of 2 lines; local size 16 x 4 */
     const uint32_t gx = ((c->pc.width + 7) / 8 + 15) / 16;
     const uint32_t gy = (c->pc.height / 2 + 3) / 4;
-    gv_vk_pass_dispatch(vk, c->pass, s->cmd, &c->pc, gx, gy);
+    gv_vk_pass_dispatch(vk, c->pass, s->cmd, c->view ? (const void *)&c->vpc : (const void *)&c->pc,
+                        gx, gy);
     if (s->target) {
         gv_vk_cmd_barrier(vk, s->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                           VK_ACCESS_SHADER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
@@ -696,6 +863,12 @@ static int vc_submit(void *priv, int64_t frame, GvPicture *out)
         words[c->pc.offs_base + 2 * i + 1] = (uint32_t)c->offsets[i].frac;
     }
     memcpy(words + c->pc.slots_base, c->slot_of, sizeof(*c->slot_of) * (size_t)l->p.n_images);
+    if (c->view) {
+        const int n = gv_view_frame(c->view, l, c->offsets, c->runs, c->insts);
+        memcpy(words + c->vpc.runs_base, c->runs,
+               sizeof(*c->runs) * (size_t)l->n_lanes * (size_t)l->p.motion_blur);
+        memcpy(words + c->vpc.insts_base, c->insts, sizeof(*c->insts) * (size_t)n);
+    }
     if ((ret = gv_vk_buf_flush(vk, s->frame)) < 0 ||
         (s->n_copies > 0 && (ret = gv_vk_buf_flush(vk, s->staging)) < 0) ||
         (ret = record(c, s)) < 0 || (ret = gv_vk_cmd_submit(vk, s->cmd, s->fence)) < 0)
