@@ -18,6 +18,8 @@ GvTile *gv_tile_alloc(int w, int h)
     }
     t->w = w;
     t->h = h;
+    t->focus_x = t->focus_y = -1;
+    t->aspect = 0;
     t->u = t->y + plane;
     t->v = t->u + plane;
     return t;

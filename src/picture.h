@@ -9,6 +9,11 @@
 typedef struct GvTile {
     int w, h;
     uint8_t *y, *u, *v;
+    /* For the Ken Burns zoom (src/view.h): the point of interest, 0 to 1
+     * across the tile (-1: none found), and the image's aspect ratio over
+     * the tile's before the crop (0: unknown). */
+    float focus_x, focus_y;
+    float aspect;
 } GvTile;
 
 /* A frame in yuv420p. The planes belong to whoever allocated it. */

@@ -817,6 +817,7 @@ static int start_run(Run *run)
         .crop = s->crop,
         .max_pixels = s->max_pixels,
         .gpu_min_ratio = run->hooks->scale_min_ratio,
+        .find_focus = vp.ken_burns > 0,
     };
     memcpy(run->spec.background, s->background, 3);
     gv_rgb_to_yuv(s->background[0], s->background[1], s->background[2], &run->bg_yuv[0],

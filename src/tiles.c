@@ -987,6 +987,38 @@ static int prepare_cpu(const Src *const s, const GvTileSpec *const spec, const P
     return write_tile(img, spec, out, reason, len);
 }
 
+int gv_tile_find_focus(GvTile *const t)
+{
+    const size_t n = (size_t)t->w * (size_t)t->h;
+    uint8_t *const rgb = malloc(n * 3);
+    if (!rgb)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        gv_yuv_to_rgb(t->y[i], t->u[i], t->v[i], &rgb[3 * i], &rgb[3 * i + 1], &rgb[3 * i + 2]);
+    VipsImage *img = vips_image_new_from_memory(rgb, n * 3, t->w, t->h, 3, VIPS_FORMAT_UCHAR);
+    VipsImage *typed = NULL, *cut = NULL;
+    int ax = 0, ay = 0;
+    /* the window's size hardly matters: attention_x/_y are the centre of
+     * the interest map, where the window is placed around */
+    if (img && !vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL) &&
+        !vips_smartcrop(typed, &cut, t->w > 2 ? t->w / 2 : 1, t->h > 2 ? t->h / 2 : 1,
+                        "interesting", VIPS_INTERESTING_ATTENTION, "attention_x", &ax,
+                        "attention_y", &ay, NULL)) {
+        t->focus_x = (float)((ax + 0.5) / t->w);
+        t->focus_y = (float)((ay + 0.5) / t->h);
+    } else {
+        vips_error_clear();
+    }
+    if (cut)
+        g_object_unref(cut);
+    if (typed)
+        g_object_unref(typed);
+    if (img)
+        g_object_unref(img);
+    free(rgb);
+    return 0;
+}
+
 static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **const out,
                    char *const reason, const size_t len)
 {
@@ -1005,6 +1037,12 @@ static int prepare(const Src *const s, const GvTileSpec *const spec, GvTile **co
     ret = p.gpu ? prepare_gpu(s, spec, t, out, reason, len)
                 : prepare_cpu(s, spec, &p, t, out, reason, len);
     g_object_unref(scope);
+    if (ret == 0 && *out) {
+        (*out)->aspect = (float)(((double)p.iw / p.ih) / ((double)spec->w / spec->h));
+        if (spec->find_focus && (spec->crop == GV_CROP_ATTENTION || spec->crop == GV_CROP_ENTROPY) &&
+            (ret = gv_tile_find_focus(*out)) < 0)
+            gv_tile_free(out);
+    }
     return ret;
 }
 

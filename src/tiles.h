@@ -30,6 +30,9 @@ typedef struct GvTileSpec {
      * the tile's pixels that cannot shrink while they decode. */
     struct GvScaler *scaler;
     double gpu_min_ratio;
+    /* Find each tile's point of interest (GvTile.focus_x/_y) where the
+     * crop is attention or entropy: a Ken Burns zoom goes towards it. */
+    int find_focus;
 } GvTileSpec;
 
 /* Starts libvips once per process (safe to call repeatedly, from any
@@ -60,6 +63,13 @@ int gv_tile_probe(const char *path, const GvTileSpec *spec, char *reason, size_t
  * smart crops (attention, entropy), which need the pixels.
  */
 int gv_tile_crop_rect(int iw, int ih, const GvTileSpec *spec, int rect[4]);
+
+/*
+ * Sets t->focus_x/_y to the centre of interest libvips' attention measure
+ * finds in the tile (edges, skin tones, saturation), 0 to 1 across it.
+ * Leaves them at -1 when libvips fails. Returns 0 or -ENOMEM.
+ */
+int gv_tile_find_focus(GvTile *t);
 
 /*
  * The crop window of spec's aspect on w x h pixels of 8-bit sRGB (3 bytes

@@ -651,6 +651,7 @@ static int engine_prepare(GvTileStore *ts, int k, EngineJob *ej)
         engine_job_free(ej);
         return -1;
     }
+    ej->tile->aspect = (float)(((double)uw / uh) / ((double)spec->w / spec->h));
     ej->job = (GvJpegJob){ .data = data, .len = len, .width = info.width, .height = info.height,
                            .orientation = o, .crop_x = rect[0], .crop_y = rect[1],
                            .crop_w = rect[2], .crop_h = rect[3], .dw = spec->w, .dh = spec->h,

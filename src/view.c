@@ -336,8 +336,8 @@ int64_t gv_view_max_insts(const GvView *v, const GvLayout *l)
     return n * l->p.motion_blur;
 }
 
-int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs, GvViewRun *runs,
-                  GvViewInst *insts)
+int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
+                  const GvViewLook *looks, GvViewRun *runs, GvViewInst *insts)
 {
     const int64_t cstep8 = ((int64_t)l->step + l->p.gap) * 256;
     const int tw = l->p.tile_w, th = l->p.tile_h;
@@ -366,10 +366,21 @@ int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs, GvVi
                 /* the copy's centre along the motion, in frame coordinates */
                 const double mid = (double)(c * cstep8 - off8) / 256 + (l->step - 1) / 2.0;
                 const double q = (mid - (double)lane->vis_lo + l->step / 2.0) / win;
-                const double tau = lane->sign > 0 ? 1 - q : q;
-                const double z = gv_view_zoom(v, ((col + r) & 1) == 0, tau);
+                const double tau = fmin(fmax(lane->sign > 0 ? 1 - q : q, 0), 1);
+                const int in_ = ((col + r) & 1) == 0;
+                const GvViewLook *const look = looks ? &looks[gv_lane_image(l, r, col)] : NULL;
+                const double ax = look && look->focus_x >= 0 ? look->focus_x : fx;
+                const double ay = look && look->focus_y >= 0 ? look->focus_y : fy;
+                const double aspect = look ? look->aspect : 0;
+                const int wide = v->p.ken_burns > 0 && aspect >= GV_VIEW_PAN_ASPECT;
+                const int tall = v->p.ken_burns > 0 && aspect > 0 && aspect <= 1 / GV_VIEW_PAN_ASPECT;
+                /* panoramas and tall images pan along their long side at the
+                 * full zoom, one way or the other; the rest zoom */
+                const double z = wide || tall ? 1 + v->p.ken_burns / 100 : gv_view_zoom(v, in_, tau);
+                const double pan = in_ ? tau : 1 - tau;
                 const double wn = v->src_w / z, hn = v->src_h / z;
-                const double left = fx * (v->src_w - wn), top = fy * (v->src_h - hn);
+                const double left = (wide ? pan : ax) * (v->src_w - wn);
+                const double top = (tall ? pan : ay) * (v->src_h - hn);
                 GvViewInst *const in = &insts[n++];
                 in->ax = (int32_t)floor(65536 * wn / tw + 0.5);
                 in->bx = (int32_t)floor(256 * (left + 0.5 * wn / tw - 0.5) + 0.5);

@@ -92,15 +92,25 @@ typedef struct GvViewRun {
     int32_t first, base, count;
 } GvViewRun;
 
+/* What the zoom needs of an image, from its tile (GvTile's fields). */
+typedef struct GvViewLook {
+    float focus_x, focus_y; /* 0 to 1, -1: the crop position's */
+    float aspect;           /* the image's aspect over the tile's, 0: unknown */
+} GvViewLook;
+
+/* A panorama or tall image (aspect this far from the tile's) pans. */
+#define GV_VIEW_PAN_ASPECT 1.5
+
 /* The most copies one frame may need (sizes the per-frame arrays). */
 int64_t gv_view_max_insts(const GvView *v, const GvLayout *l);
 
 /*
  * Fills runs[j * n_lanes + r] and insts for a frame whose offsets are
- * `offs` (as gv_frame_offsets()). Returns the number of copies.
+ * `offs` (as gv_frame_offsets()), with looks[k] for image k (NULL: none
+ * known). Returns the number of copies.
  */
-int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs, GvViewRun *runs,
-                  GvViewInst *insts);
+int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
+                  const GvViewLook *looks, GvViewRun *runs, GvViewInst *insts);
 
 /* What gv_view_sample() reads. */
 typedef struct GvViewJob {

@@ -384,6 +384,16 @@ static void check_view_case(GvLayoutParams p, const GvViewParams *vp, const uint
     gv_view_attach(&v, &l);
     GvTile **const tiles = random_tiles(p.n_images, v.src_w, v.src_h);
     CHECK(tiles != NULL);
+    /* points of interest and panoramas, as tile preparation finds them */
+    static const float aspects[] = { 0, 1, 2.5f, 0.4f, 1.4f };
+    for (int k = 0; tiles && k < p.n_images; k++)
+        if (tiles[k]) {
+            tiles[k]->aspect = aspects[rnd() % 5];
+            if (rnd() % 2) {
+                tiles[k]->focus_x = (float)(rnd() % 1001) / 1000;
+                tiles[k]->focus_y = (float)(rnd() % 1001) / 1000;
+            }
+        }
     const int64_t F = l.frames;
     int64_t frames[6];
     int n = 0;

@@ -7,7 +7,9 @@
 #include "check.h"
 #include "layout.h"
 #include "picture.h"
+#include "color.h"
 #include "render/compositor.h"
+#include "tiles.h"
 #include "view.h"
 
 static GvViewParams vparams(int w, int h, int tw, int th)
@@ -192,7 +194,7 @@ static void test_zoom_and_copies(void)
     GvViewRun run;
     GvViewInst in[16];
     CHECK(gv_view_max_insts(&v, &l) >= 5);
-    const int n = gv_view_frame(&v, &l, offs, &run, in);
+    const int n = gv_view_frame(&v, &l, offs, NULL, &run, in);
     /* columns 0..4 (x = 400 is the interpolation neighbour's column 4) */
     CHECK_INT(n, 5);
     CHECK_INT(run.first, 0);
@@ -217,10 +219,32 @@ static void test_zoom_and_copies(void)
     CHECK_INT(gv_view_init(&v, &p), 0);
     CHECK_INT(gv_layout_init(&l, &lp), 0);
     gv_view_attach(&v, &l);
-    gv_view_frame(&v, &l, offs, &run, in);
+    gv_view_frame(&v, &l, offs, NULL, &run, in);
     const double wn2 = 110 / z2;
     CHECK_INT(in[2].by, (int32_t)floor(256 * (0.5 * wn2 / 100 - 0.5) + 0.5));
     CHECK_INT(in[2].bx, (int32_t)floor(256 * (0.5 * (110 - wn2) + 0.5 * wn2 / 100 - 0.5) + 0.5));
+    gv_layout_free(&l);
+
+    /* a point of interest found in the tile replaces the crop's; a
+     * panorama (aspect >= 1.5 over the tile's) pans at the full zoom */
+    GvViewLook looks[8];
+    for (int k = 0; k < 8; k++)
+        looks[k] = (GvViewLook){ 0.2f, 0.9f, 1 };
+    looks[2].aspect = 2; /* column 2: wide, pans left to right as tau grows (it zooms in) */
+    looks[3].aspect = 0.5f; /* column 3: tall, pans bottom to top (it zooms out) */
+    CHECK_INT(gv_layout_init(&l, &lp), 0);
+    gv_view_attach(&v, &l);
+    gv_view_frame(&v, &l, offs, looks, &run, in);
+    const double wn1 = 110 / z;
+    CHECK_INT(in[1].bx, (int32_t)floor(256 * (0.2f * (110 - wn1) + 0.5 * wn1 / 100 - 0.5) + 0.5));
+    CHECK_INT(in[1].by, (int32_t)floor(256 * (0.9f * (110 - wn1) + 0.5 * wn1 / 100 - 0.5) + 0.5));
+    const double tau2 = 1 - 299.5 / 500, wp = 110 / 1.1;
+    CHECK_INT(in[2].ax, (int32_t)floor(65536 * wp / 100 + 0.5));
+    CHECK_INT(in[2].bx, (int32_t)floor(256 * (tau2 * (110 - wp) + 0.5 * wp / 100 - 0.5) + 0.5));
+    CHECK_INT(in[2].by, (int32_t)floor(256 * (0.9f * (110 - wp) + 0.5 * wp / 100 - 0.5) + 0.5));
+    const double tau3 = 1 - 399.5 / 500;
+    CHECK_INT(in[3].by, (int32_t)floor(256 * ((1 - tau3) * (110 - wp) + 0.5 * wp / 100 - 0.5) + 0.5));
+    CHECK_INT(in[3].bx, (int32_t)floor(256 * (0.2f * (110 - wp) + 0.5 * wp / 100 - 0.5) + 0.5));
     gv_layout_free(&l);
     gv_view_free(&v);
 }
@@ -337,8 +361,35 @@ static void test_extension(void)
     gv_view_free(&v);
 }
 
+/* The point of interest of a smart crop: libvips' attention centre, found
+ * in the prepared tile. */
+static void test_focus(void)
+{
+    if (gv_tiles_init() < 0) {
+        CHECK(0);
+        return;
+    }
+    GvTile *t = gv_tile_alloc(96, 64);
+    uint8_t y, u, v, ys, us, vs;
+    gv_rgb_to_yuv(128, 128, 128, &y, &u, &v);
+    gv_rgb_to_yuv(230, 40, 30, &ys, &us, &vs);
+    for (int i = 0; i < 96 * 64; i++) {
+        const int x = i % 96, yy = i / 96;
+        const int in = x >= 60 && x < 84 && yy >= 6 && yy < 26; /* saturated, edged */
+        t->y[i] = in ? ys : y;
+        t->u[i] = in ? us : u;
+        t->v[i] = in ? vs : v;
+    }
+    CHECK_NEAR(t->focus_x, -1, 0);
+    CHECK_INT(gv_tile_find_focus(t), 0);
+    CHECK(t->focus_x > 0.55 && t->focus_x < 0.95);
+    CHECK(t->focus_y > 0.0 && t->focus_y < 0.45);
+    gv_tile_free(&t);
+}
+
 int main(void)
 {
+    test_focus();
     test_presets();
     test_projection();
     test_fade();

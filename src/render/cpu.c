@@ -239,6 +239,7 @@ static void scratch_free(Scratch *sc)
 /* The view's per-frame state: mip chains by image, the frame's tile copies. */
 typedef struct ViewState {
     uint8_t **chains;
+    GvViewLook *looks;
     GvViewRun *runs;
     GvViewInst *insts;
 } ViewState;
@@ -249,6 +250,7 @@ static void view_state_free(ViewState *vs, int n_images)
         for (int k = 0; k < n_images; k++)
             free(vs->chains[k]);
     free(vs->chains);
+    free(vs->looks);
     free(vs->runs);
     free(vs->insts);
     memset(vs, 0, sizeof(*vs));
@@ -258,9 +260,10 @@ static int view_state_init(ViewState *vs, const GvLayout *l)
 {
     memset(vs, 0, sizeof(*vs));
     vs->chains = calloc((size_t)l->p.n_images + 1, sizeof(*vs->chains));
+    vs->looks = calloc((size_t)l->p.n_images + 1, sizeof(*vs->looks));
     vs->runs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*vs->runs));
     vs->insts = malloc(sizeof(*vs->insts) * ((size_t)gv_view_max_insts(l->view, l) + 1));
-    return vs->chains && vs->runs && vs->insts ? 0 : -ENOMEM;
+    return vs->chains && vs->looks && vs->runs && vs->insts ? 0 : -ENOMEM;
 }
 
 /* Image k's mip chain from its tile (NULL: none). */
@@ -270,6 +273,7 @@ static int view_state_set(ViewState *vs, const GvView *v, int k, const GvTile *t
     vs->chains[k] = NULL;
     if (!tile)
         return 0;
+    vs->looks[k] = (GvViewLook){ tile->focus_x, tile->focus_y, tile->aspect };
     if (!(vs->chains[k] = malloc((size_t)v->chain_bytes * 3)))
         return -ENOMEM;
     gv_view_chain(v, tile, vs->chains[k]);
@@ -289,7 +293,7 @@ int gv_cpu_render(const GvLayout *l, const uint8_t bg_yuv[3], const GvTile *cons
             if (tiles[k])
                 ret = view_state_set(&vs, l->view, k, tiles[k]);
         if (ret == 0) {
-            gv_view_frame(l->view, l, offsets, vs.runs, vs.insts);
+            gv_view_frame(l->view, l, offsets, vs.looks, vs.runs, vs.insts);
             job.runs = vs.runs;
             job.insts = vs.insts;
             job.chains = (const uint8_t *const *)vs.chains;
@@ -460,7 +464,7 @@ static int cpu_submit(void *priv, int64_t frame, GvPicture *out)
     c->job = (Job){ c->l, c->bg, c->tiles, c->offsets, out, c->vs.runs, c->vs.insts,
                     (const uint8_t *const *)c->vs.chains };
     if (c->vs.runs)
-        gv_view_frame(c->l->view, c->l, c->offsets, c->vs.runs, c->vs.insts);
+        gv_view_frame(c->l->view, c->l, c->offsets, c->vs.looks, c->vs.runs, c->vs.insts);
     if (c->n_bands > 1) {
         pthread_mutex_lock(&c->lock);
         c->pending = c->n_bands - 1;

@@ -111,6 +111,7 @@ typedef struct Vc {
     GvVkBuf *map;
     GvViewRun *runs;
     GvViewInst *insts;
+    GvViewLook *looks; /* per image, from its tile */
     int64_t max_insts;
 
     GvVkBuf *atlas;
@@ -262,6 +263,7 @@ static void vc_close(void **priv)
     free(c->offsets);
     free(c->runs);
     free(c->insts);
+    free(c->looks);
     free(c);
     *priv = NULL;
 }
@@ -559,7 +561,8 @@ static int view_setup(Vc *c, const GvCompositorConfig *cfg)
     c->max_insts = gv_view_max_insts(v, l);
     c->runs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*c->runs));
     c->insts = malloc(sizeof(*c->insts) * ((size_t)c->max_insts + 1));
-    if (!c->runs || !c->insts)
+    c->looks = calloc((size_t)l->p.n_images + 1, sizeof(*c->looks));
+    if (!c->runs || !c->insts || !c->looks)
         return -ENOMEM;
     c->slot_bytes =
         ((VkDeviceSize)v->chain_bytes * 3 + SLOT_ALIGN - 1) & ~(VkDeviceSize)(SLOT_ALIGN - 1);
@@ -781,6 +784,8 @@ static int vc_tile_add(void *priv, int k, const GvTile *tile)
         s->staging_used += c->slot_bytes;
     }
     c->slot_of[k] = slot;
+    if (c->looks)
+        c->looks[k] = (GvViewLook){ tile->focus_x, tile->focus_y, tile->aspect };
     return 0;
 error:
     if (c->slot_of[k] < 0)
@@ -864,7 +869,7 @@ static int vc_submit(void *priv, int64_t frame, GvPicture *out)
     }
     memcpy(words + c->pc.slots_base, c->slot_of, sizeof(*c->slot_of) * (size_t)l->p.n_images);
     if (c->view) {
-        const int n = gv_view_frame(c->view, l, c->offsets, c->runs, c->insts);
+        const int n = gv_view_frame(c->view, l, c->offsets, c->looks, c->runs, c->insts);
         memcpy(words + c->vpc.runs_base, c->runs,
                sizeof(*c->runs) * (size_t)l->n_lanes * (size_t)l->p.motion_blur);
         memcpy(words + c->vpc.insts_base, c->insts, sizeof(*c->insts) * (size_t)n);
