@@ -355,6 +355,11 @@ static int64_t encoder_memory(const Attempt *a)
     if (s->gpu != GV_GPU_FALSE && !run->gpu_failed)
         own += GPU_MIB * mib;
     own += clips_memory(a, tile);
+    /* the camera map, and the CPU compositor's mip chains (src/view.h) */
+    if (run->view.map)
+        own += (int64_t)s->width * s->height * 12;
+    if (run->view.active && (s->gpu == GV_GPU_FALSE || run->gpu_failed))
+        own += (a->sched.max_live + GV_MAX_DEPTH) * run->view.chain_bytes * 3;
     const int64_t limit = (s->memory_limit_mib ? s->memory_limit_mib : MEMORY_LIMIT_AUTO) * mib;
     gv_log(run->log, GV_LOG_INFO,
            "memory: limit %lld MiB, of which gridvid's own about %lld MiB (%d pictures, %d "
@@ -804,7 +809,8 @@ static int start_run(Run *run)
     if ((ret = prepare_output(run)) < 0)
         return ret;
     run->threads = s->threads > 0 ? s->threads : gv_cpu_count();
-    const GvViewParams vp = gv_view_params(s);
+    GvViewParams vp = gv_view_params(s);
+    vp.threads = run->threads;
     if ((ret = gv_view_init(&run->view, &vp)) < 0) {
         gv_log(run->log, GV_LOG_ERROR, ret == -ENOMEM ? "out of memory for the camera's view" :
                                                         "impossible camera for these settings");

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,26 +118,38 @@ static double span(const Pt *a, const Pt *b)
     return hypot(b->x - a->x, b->y - a->y);
 }
 
-/* Fills the map; returns the smallest footprint seen (wall pixels per
- * output pixel), or -ENOMEM. */
-static int build_map(GvView *v, double *min_foot)
+/* A band of map lines [from, to), with what it saw. */
+typedef struct Band {
+    GvView *v;
+    const Cam *c;
+    int from, to;
+    double lo, hi, foot_min;
+    int failed;
+    int started; /* on its own thread */
+    pthread_t thread;
+} Band;
+
+static void *map_band(void *arg)
 {
-    const int w = v->p.width, h = v->p.height;
+    Band *const bd = arg;
+    GvView *const v = bd->v;
+    const Cam *const c = bd->c;
+    const int w = v->p.width;
     const int rows = v->p.kind == GV_LAYOUT_ROWS;
-    Cam c;
-    cam_init(&c, &v->p);
     Pt *a = malloc(sizeof(*a) * ((size_t)w + 1)), *b = malloc(sizeof(*b) * ((size_t)w + 1));
-    v->map = malloc(sizeof(*v->map) * 3 * (size_t)w * (size_t)h);
-    if (!a || !b || !v->map) {
+    bd->lo = INFINITY;
+    bd->hi = -INFINITY;
+    bd->foot_min = INFINITY;
+    if (!a || !b) {
+        bd->failed = 1;
         free(a);
         free(b);
-        return -ENOMEM;
+        return NULL;
     }
     const double fade = v->p.depth_fade / 100;
-    double lo = INFINITY, hi = -INFINITY, foot_min = INFINITY;
-    project_line(&c, w, 0, a);
-    for (int y = 0; y < h; y++) {
-        project_line(&c, w, y + 1, b);
+    project_line(c, w, bd->from, a);
+    for (int y = bd->from; y < bd->to; y++) {
+        project_line(c, w, y + 1, b);
         int32_t *const m = v->map + 3 * (size_t)y * (size_t)w;
         for (int x = 0; x < w; x++) {
             const Pt *const p = &a[x];
@@ -148,17 +161,17 @@ static int build_map(GvView *v, double *min_foot)
             double foot = 1e6;
             if (a[x + 1].ok && b[x].ok) {
                 foot = fmax(span(p, &a[x + 1]), span(p, &b[x]));
-                foot_min = fmin(foot_min, foot);
+                bd->foot_min = fmin(bd->foot_min, foot);
             }
             const double l = fmin(fmax(256 * log2(fmax(foot, 1e-6)), -8192), 8192);
-            const double f = fmin(fmax(1 - fade * (p->depth - c.d) / (3 * c.d), 0), 1);
+            const double f = fmin(fmax(1 - fade * (p->depth - c->d) / (3 * c->d), 0), 1);
             m[3 * x] = (int32_t)floor(p->x * 256 + 0.5);
             m[3 * x + 1] = (int32_t)floor(p->y * 256 + 0.5);
             m[3 * x + 2] = (int32_t)((uint32_t)(32768 + (int)floor(l + 0.5)) |
                                      (uint32_t)floor(256 * f + 0.5) << 16);
             const double cross = rows ? p->y : p->x;
-            lo = fmin(lo, cross);
-            hi = fmax(hi, cross);
+            bd->lo = fmin(bd->lo, cross);
+            bd->hi = fmax(bd->hi, cross);
         }
         Pt *const t = a;
         a = b;
@@ -166,10 +179,52 @@ static int build_map(GvView *v, double *min_foot)
     }
     free(a);
     free(b);
-    const int cross_len = rows ? h : w;
+    return NULL;
+}
+
+/* Fills the map in bands on the threads; returns the smallest footprint
+ * seen (wall pixels per output pixel), or -ENOMEM. */
+static int build_map(GvView *v, double *min_foot)
+{
+    const int w = v->p.width, h = v->p.height;
+    Cam c;
+    cam_init(&c, &v->p);
+    int n = v->p.threads > 0 ? v->p.threads : 1;
+    if (n > h / 16)
+        n = h / 16 > 0 ? h / 16 : 1;
+    Band *const bands = calloc((size_t)n, sizeof(*bands));
+    v->map = malloc(sizeof(*v->map) * 3 * (size_t)w * (size_t)h);
+    if (!bands || !v->map) {
+        free(bands);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        bands[i] = (Band){ .v = v, .c = &c, .from = (int)((int64_t)h * i / n),
+                           .to = (int)((int64_t)h * (i + 1) / n) };
+        /* the first band runs here, and any band whose thread fails */
+        if (i > 0 && pthread_create(&bands[i].thread, NULL, map_band, &bands[i]) == 0)
+            bands[i].started = 1;
+        else if (i > 0)
+            map_band(&bands[i]);
+    }
+    map_band(&bands[0]);
+    double lo = INFINITY, hi = -INFINITY, foot = INFINITY;
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        if (bands[i].started)
+            pthread_join(bands[i].thread, NULL);
+        failed |= bands[i].failed;
+        lo = fmin(lo, bands[i].lo);
+        hi = fmax(hi, bands[i].hi);
+        foot = fmin(foot, bands[i].foot_min);
+    }
+    free(bands);
+    if (failed)
+        return -ENOMEM;
+    const int cross_len = v->p.kind == GV_LAYOUT_ROWS ? h : w;
     v->cross_lo = isfinite(lo) ? (int)floor(lo) : 0;
     v->cross_hi = isfinite(hi) ? (int)ceil(hi) : cross_len - 1;
-    *min_foot = foot_min;
+    *min_foot = foot;
     return 0;
 }
 
@@ -395,86 +450,136 @@ int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
 
 /* ---- sampling ---- */
 
-/* 256 x the bilinear value of level lv of a chain at (sx8, sy8), 1/256 px. */
-static uint32_t bilinear(const GvView *v, const uint8_t *chain, int lv, int32_t sx8, int32_t sy8)
+/* The bilinear taps of level lv of a chain at (sx8, sy8), 1/256 pixel. */
+static void taps_at(const GvView *v, int lv, int32_t sx8, int32_t sy8, GvViewTaps *t)
 {
     const int w = v->lw[lv], h = v->lh[lv];
-    const uint8_t *const px = chain + v->loff[lv];
     /* level lv's pixel centres: (s + 1/2) / 2^lv - 1/2; s >= -1/2 */
     const int32_t x = ((sx8 + 128) >> lv) - 128, y = ((sy8 + 128) >> lv) - 128;
     const int x0 = ((x + 256) >> 8) - 1, y0 = ((y + 256) >> 8) - 1;
-    const uint32_t fx = (uint32_t)x & 255u, fy = (uint32_t)y & 255u;
-    const int xa = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
-    const int xb = x0 + 1 < 0 ? 0 : x0 + 1 >= w ? w - 1 : x0 + 1;
-    const int ya = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
-    const int yb = y0 + 1 < 0 ? 0 : y0 + 1 >= h ? h - 1 : y0 + 1;
-    const uint32_t top = px[(size_t)ya * w + xa] * (256 - fx) + px[(size_t)ya * w + xb] * fx;
-    const uint32_t bot = px[(size_t)yb * w + xa] * (256 - fx) + px[(size_t)yb * w + xb] * fx;
-    return (top * (256 - fy) + bot * fy + 128) >> 8;
+    t->fx = (uint32_t)x & 255u;
+    t->fy = (uint32_t)y & 255u;
+    const size_t xa = (size_t)(x0 < 0 ? 0 : x0 >= w ? w - 1 : x0);
+    const size_t xb = (size_t)(x0 + 1 < 0 ? 0 : x0 + 1 >= w ? w - 1 : x0 + 1);
+    const size_t ya = (size_t)(y0 < 0 ? 0 : y0 >= h ? h - 1 : y0);
+    const size_t yb = (size_t)(y0 + 1 < 0 ? 0 : y0 + 1 >= h ? h - 1 : y0 + 1);
+    const size_t base = (size_t)v->loff[lv];
+    t->o[0] = base + ya * (size_t)w + xa;
+    t->o[1] = base + ya * (size_t)w + xb;
+    t->o[2] = base + yb * (size_t)w + xa;
+    t->o[3] = base + yb * (size_t)w + xb;
 }
 
-uint32_t gv_view_sample(const GvViewJob *job, int x, int y, int j, int plane)
+/* 256 x the bilinear value at taps t of a plane's chain. */
+static uint32_t bilinear(const uint8_t *px, const GvViewTaps *t)
+{
+    const uint32_t top = px[t->o[0]] * (256 - t->fx) + px[t->o[1]] * t->fx;
+    const uint32_t bot = px[t->o[2]] * (256 - t->fx) + px[t->o[3]] * t->fx;
+    return (top * (256 - t->fy) + bot * t->fy + 128) >> 8;
+}
+
+void gv_view_locate(const GvViewJob *job, int x, int y, int j, GvViewSpot *spot, GvViewHint *hint)
 {
     const GvView *const v = job->v;
     const GvLayout *const l = job->l;
-    const uint32_t bg = job->bg * 256;
     int32_t wx, wy;
     int lod = 0;
-    uint32_t fade = 256;
+    spot->chain = NULL;
+    spot->fade = 256;
     if (v->map) {
         const int32_t *const m = v->map + 3 * ((size_t)y * (size_t)v->p.width + (size_t)x);
         const uint32_t aux = (uint32_t)m[2];
         if (aux == GV_VIEW_NONE)
-            return bg;
+            return;
         wx = m[0];
         wy = m[1];
         lod = (int)(aux & 0xffffu) - 32768;
-        fade = aux >> 16;
+        spot->fade = aux >> 16;
     } else {
         wx = x * 256;
         wy = y * 256;
     }
     const int rows = l->p.kind == GV_LAYOUT_ROWS;
-    int64_t t8;
-    const int r = lane_of(l, rows ? wy : wx, &t8);
-    if (r < 0 || l->lanes[r].n == 0)
-        return bg;
+    const int64_t pitch8 = ((int64_t)l->thick + l->p.gap) * 256;
+    const int64_t cstep8 = ((int64_t)l->step + l->p.gap) * 256;
+    /* the lane: as lane_of(), or the hint's when the line is in it */
+    const int64_t rel = (int64_t)(rows ? wy : wx) - (int64_t)l->first * 256;
+    int r;
+    if (hint->r && rel >= hint->rel_lo && rel < hint->rel_hi) {
+        r = hint->r - 1;
+    } else {
+        if (rel < 0)
+            return;
+        r = (int)(rel / pitch8);
+        if (r >= l->n_lanes)
+            return;
+        hint->r = r + 1;
+        hint->rel_lo = r * pitch8;
+        hint->rel_hi = hint->rel_lo + pitch8;
+        hint->s_lo = 1; /* the column is unknown in a new lane */
+        hint->s_hi = 0;
+    }
+    const int64_t t8 = rel - r * pitch8;
+    if (t8 >= (int64_t)l->thick * 256 || l->lanes[r].n == 0)
+        return;
     const GvOffset o = job->offs[j * l->n_lanes + r];
     const int64_t s8 = (int64_t)(rows ? wx : wy) + o.pos * 256 + o.frac;
-    const int64_t cstep8 = ((int64_t)l->step + l->p.gap) * 256;
-    const int64_t c = floor_div(s8, cstep8);
+    int64_t c;
+    if (s8 >= hint->s_lo && s8 < hint->s_hi) {
+        c = hint->c;
+    } else {
+        c = floor_div(s8, cstep8);
+        hint->c = c;
+        hint->s_lo = c * cstep8;
+        hint->s_hi = hint->s_lo + cstep8;
+    }
     const int64_t w8 = s8 - c * cstep8;
     if (w8 >= (int64_t)l->step * 256)
-        return bg;
+        return;
     const int k = gv_lane_image(l, r, (int)floor_mod(c, l->lanes[r].n));
-    const uint8_t *const chain = job->chains[k];
     const GvViewRun *const run = &job->runs[j * l->n_lanes + r];
     const int64_t idx = c - run->first;
-    if (!chain || idx < 0 || idx >= run->count)
-        return bg;
+    if (!job->chains[k] || idx < 0 || idx >= run->count)
+        return;
     const GvViewInst in = job->insts[run->base + idx];
     const int64_t tx8 = rows ? w8 : t8, ty8 = rows ? t8 : w8;
     int32_t sx8 = (int32_t)((tx8 * in.ax) >> 16) + in.bx;
     int32_t sy8 = (int32_t)((ty8 * in.ay) >> 16) + in.by;
-    if (sx8 < -128)
-        sx8 = -128;
-    if (sy8 < -128)
-        sy8 = -128;
-    const uint8_t *const pl = chain + (size_t)plane * (size_t)v->chain_bytes;
-    uint32_t val;
+    sx8 = sx8 < -128 ? -128 : sx8;
+    sy8 = sy8 < -128 ? -128 : sy8;
+    int lv = 0;
+    spot->lf = 0;
     if (v->levels > 1) {
         int lv8 = lod + in.lod;
         const int top = (v->levels - 1) * 256;
         lv8 = lv8 < 0 ? 0 : lv8 > top ? top : lv8;
-        const int lv = lv8 >> 8;
-        const uint32_t lf = (uint32_t)lv8 & 255u;
-        val = bilinear(v, pl, lv, sx8, sy8);
-        if (lf)
-            val = (val * (256 - lf) + bilinear(v, pl, lv + 1, sx8, sy8) * lf + 128) >> 8;
-    } else {
-        val = bilinear(v, pl, 0, sx8, sy8);
+        lv = lv8 >> 8;
+        spot->lf = (uint32_t)lv8 & 255u;
     }
-    if (fade < 256)
-        val = (val * fade + bg * (256 - fade) + 128) >> 8;
+    taps_at(v, lv, sx8, sy8, &spot->t[0]);
+    if (spot->lf)
+        taps_at(v, lv + 1, sx8, sy8, &spot->t[1]);
+    spot->chain = job->chains[k];
+}
+
+uint32_t gv_view_fetch(const GvView *v, const GvViewSpot *spot, int plane, uint32_t bg)
+{
+    bg *= 256;
+    if (!spot->chain)
+        return bg;
+    const uint8_t *const pl = spot->chain + (size_t)plane * (size_t)v->chain_bytes;
+    uint32_t val = bilinear(pl, &spot->t[0]);
+    if (spot->lf)
+        val = (val * (256 - spot->lf) + bilinear(pl, &spot->t[1]) * spot->lf + 128) >> 8;
+    if (spot->fade < 256)
+        val = (val * spot->fade + bg * (256 - spot->fade) + 128) >> 8;
     return val;
+}
+
+uint32_t gv_view_sample(const GvViewJob *job, int x, int y, int j, int plane)
+{
+    GvViewSpot spot;
+    GvViewHint hint = { 0 };
+    gv_view_locate(job, x, y, j, &spot, &hint);
+    return gv_view_fetch(job->v, &spot, plane, job->bg);
 }

@@ -29,6 +29,7 @@ typedef struct GvViewParams {
     double tilt, turn, fov;   /* degrees, after the preset */
     double distance;          /* 1 = the frame's centre at the wall's scale */
     double depth_fade;        /* percent */
+    int threads;              /* for the camera map, 0 = 1 */
 } GvViewParams;
 
 /* The camera map's word for a pixel that sees no wall. */
@@ -123,7 +124,36 @@ typedef struct GvViewJob {
     const uint8_t *const *chains; /* per image, NULL: not resident */
 } GvViewJob;
 
-/* 256 x the value of plane `plane` at output pixel (x, y), blur sample j. */
+/* Where output pixel (x, y) samples at blur sample j: chain NULL for
+ * BACKGROUND, else the offsets in a plane's chain of the four pixels
+ * bilinear filtering reads on one or two levels, their weights, and the
+ * fade. */
+typedef struct GvViewTaps {
+    size_t o[4];        /* (x0, y0), (x1, y0), (x0, y1), (x1, y1) */
+    uint32_t fx, fy;
+} GvViewTaps;
+
+typedef struct GvViewSpot {
+    const uint8_t *chain;
+    GvViewTaps t[2];    /* level lv, and lv + 1 when lf > 0 */
+    uint32_t lf, fade;
+} GvViewSpot;
+
+/* What the last gv_view_locate() with this hint found (lane, column), so
+ * that the next pixel of a line mostly skips the divisions. Zero it
+ * before the first use; one per blur sample. */
+typedef struct GvViewHint {
+    int r;              /* lane + 1, 0: none yet */
+    int64_t rel_lo, rel_hi, c, s_lo, s_hi;
+} GvViewHint;
+
+void gv_view_locate(const GvViewJob *job, int x, int y, int j, GvViewSpot *spot, GvViewHint *hint);
+
+/* 256 x the value of plane `plane` at a spot; bg is the plane's BACKGROUND. */
+uint32_t gv_view_fetch(const GvView *v, const GvViewSpot *spot, int plane, uint32_t bg);
+
+/* 256 x the value of plane `plane` at output pixel (x, y), blur sample j:
+ * gv_view_fetch() at gv_view_locate(). */
 uint32_t gv_view_sample(const GvViewJob *job, int x, int y, int j, int plane);
 
 /* The Ken Burns zoom of a tile copy whose way across the frame is tau

@@ -155,36 +155,45 @@ static void accumulate_line(const Job *job, Scratch *sc, int plane, int y, int x
     }
 }
 
-/* The view path: every sample through gv_view_sample(), the reference. */
+/* The view path, through src/view.c's reference: each luma pixel's spot
+ * is found once per blur sample, and serves Y and, at even x, the chroma
+ * sample over it (lines go in pairs: bands start on even lines). */
 static void render_view_lines(const Job *job, Scratch *sc, int from, int to)
 {
     const GvLayout *const l = job->l;
+    const GvView *const v = l->view;
     const int n = l->p.motion_blur, w = job->out->width;
     const uint32_t ny = (uint32_t)n * GV_FRAC_ONE, nc = 2 * ny;
-    GvViewJob vj = { l->view, l, job->bg[0], job->offsets, job->runs, job->insts, job->chains };
-    for (int y = from; y < to; y++) {
-        uint8_t *const dst = job->out->data[0] + (size_t)y * job->out->linesize[0];
-        for (int x = 0; x < w; x++) {
-            uint32_t acc = 0;
-            for (int j = 0; j < n; j++)
-                acc += gv_view_sample(&vj, x, y, j, 0);
-            dst[x] = (uint8_t)((acc + ny / 2) / ny);
-        }
-    }
-    for (int plane = 1; plane <= 2; plane++) {
-        vj.bg = job->bg[plane];
-        for (int cy = from / 2; cy < to / 2; cy++) {
-            uint8_t *const dst = job->out->data[plane] + (size_t)cy * job->out->linesize[plane];
-            for (int cx = 0; cx < w / 2; cx++) {
+    const GvViewJob vj = { v, l, job->bg[0], job->offsets, job->runs, job->insts, job->chains };
+    uint32_t *const cu = sc->acc, *const cv = sc->acc + w / 2 + 1;
+    GvViewHint hints[64];
+    for (int y0 = from; y0 < to; y0 += 2) {
+        memset(cu, 0, sizeof(*cu) * (size_t)(w / 2));
+        memset(cv, 0, sizeof(*cv) * (size_t)(w / 2));
+        for (int y = y0; y < y0 + 2 && y < to; y++) {
+            uint8_t *const dst = job->out->data[0] + (size_t)y * job->out->linesize[0];
+            memset(hints, 0, sizeof(hints));
+            for (int x = 0; x < w; x++) {
                 uint32_t acc = 0;
-                for (int j = 0; j < n; j++)
-                    acc += gv_view_sample(&vj, 2 * cx, 2 * cy, j, plane) +
-                           gv_view_sample(&vj, 2 * cx, 2 * cy + 1, j, plane);
-                dst[cx] = (uint8_t)((acc + nc / 2) / nc);
+                for (int j = 0; j < n; j++) {
+                    GvViewSpot spot;
+                    gv_view_locate(&vj, x, y, j, &spot, &hints[j]);
+                    acc += gv_view_fetch(v, &spot, 0, job->bg[0]);
+                    if (!(x & 1)) {
+                        cu[x >> 1] += gv_view_fetch(v, &spot, 1, job->bg[1]);
+                        cv[x >> 1] += gv_view_fetch(v, &spot, 2, job->bg[2]);
+                    }
+                }
+                dst[x] = (uint8_t)((acc + ny / 2) / ny);
             }
         }
+        uint8_t *const du = job->out->data[1] + (size_t)(y0 / 2) * job->out->linesize[1];
+        uint8_t *const dv = job->out->data[2] + (size_t)(y0 / 2) * job->out->linesize[2];
+        for (int cx = 0; cx < w / 2; cx++) {
+            du[cx] = (uint8_t)((cu[cx] + nc / 2) / nc);
+            dv[cx] = (uint8_t)((cv[cx] + nc / 2) / nc);
+        }
     }
-    (void)sc;
 }
 
 static void render_lines(const Job *job, Scratch *sc, int from, int to)
