@@ -50,6 +50,21 @@ if [ $gpu -eq 1 ]; then
   check "GPU lost mid-run: one warning" [ "$(grep -c warning err.txt)" -eq 1 ]
 fi
 
+# clips play through the view too: a clip's tile changes every frame
+if [ $gpu -eq 1 ] && [ -x "${GV_MAKECLIP:-}" ]; then
+  mkdir mixed
+  "$GV_MAKECLIP" mixed/a.mp4 320 240 25 50 libx264 > /dev/null &&
+    "$GV_MAKECLIP" mixed/b.mp4 240 320 30 40 libx264 > /dev/null &&
+    "$GRIDVID" --demo --size 64x64 --tile-height 64 --preview mixed/c.png --quiet
+  clipwall=(mixed --size 320x240 --tile-height 80 --fps 30 --duration 1 --crf 0 --quiet
+            --camera tilted --ken-burns 12 --motion-blur 2)
+  "$GRIDVID" "${clipwall[@]}" --gpu false -o clips-cpu.mp4
+  "$GRIDVID" "${clipwall[@]}" --gpu require --gpu-device "$DEVICE" -o clips-gpu.mp4
+  check "clips through the view: GPU frames equal the CPU's" \
+    cmp -s <(frames clips-cpu.mp4) <(frames clips-gpu.mp4)
+  check "clips through the view: 30 frames" [ "$(frames clips-cpu.mp4 | wc -l)" -eq 30 ]
+fi
+
 # --- exact pixels ---------------------------------------------------------
 # tilt 70 with a 90 degree view: the top line looks past 8 times the
 # centre's distance, so it is BACKGROUND (red: Y' 63 in BT.709 limited range)
