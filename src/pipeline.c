@@ -315,20 +315,18 @@ static int open_compositor(Attempt *a)
     return gv_failover_open(&a->comp, &cfg);
 }
 
-/* Clips held at once (no more than the tiles): their pictures ahead and
- * their decoders' frames, the largest clip's for all. */
+/* Clips open at once (as the schedule counts them): their pictures ahead
+ * and their decoders' frames, the largest clip's for all. */
 static int64_t clips_memory(const Attempt *a, int64_t tile)
 {
     const Run *const run = a->run;
-    const int batch = run->s->batch > 0 ? run->s->batch : 2 * run->threads;
     int64_t largest = 0;
     for (int k = 0; k < run->n && run->probe.n_clips > 0; k++) {
         const GvClipInfo *const c = run->probe.clips[k];
         if (c && (int64_t)c->width * c->height > largest)
             largest = (int64_t)c->width * c->height;
     }
-    const int held = run->probe.n_clips < a->sched.max_live + batch ? run->probe.n_clips
-                                                                     : a->sched.max_live + batch;
+    const int held = a->sched.max_clips;
     /* a clip playing backwards also keeps the pictures of the frames after */
     const int pictures = GV_CLIP_PICTURES +
                          (run->s->clip_loop == GV_CLIP_BOUNCE ? GV_CLIP_PLAY_CACHE : 0);
@@ -363,8 +361,8 @@ static int64_t encoder_memory(const Attempt *a)
     const int64_t limit = (s->memory_limit_mib ? s->memory_limit_mib : MEMORY_LIMIT_AUTO) * mib;
     gv_log(run->log, GV_LOG_INFO,
            "memory: limit %lld MiB, of which gridvid's own about %lld MiB (%d pictures, %d "
-           "tiles, %d images decoding)", (long long)(limit / mib), (long long)(own / mib), pics,
-           a->sched.max_live + batch, batch);
+           "tiles, %d images decoding, %d clips open)", (long long)(limit / mib),
+           (long long)(own / mib), pics, a->sched.max_live + batch, batch, a->sched.max_clips);
     return limit - own > 0 ? limit - own : 1;
 }
 

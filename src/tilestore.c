@@ -174,6 +174,54 @@ int gv_tile_schedule_shows(const GvTileSchedule *sch, int k, int64_t i)
     return 0;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* sch->max_clips from the clips' runs: each clip's decoder is open from
+ * CLIP_LEAD frames before a run to `hold` frames after it, and over gaps
+ * short enough that it stays open. */
+static int count_open_clips(GvTileSchedule *sch, int n, int hold)
+{
+    if (!sch->spans)
+        return 0;
+    const int runs = sch->span_index[n];
+    int64_t *const open = malloc(sizeof(*open) * ((size_t)runs + 1));
+    int64_t *const close = malloc(sizeof(*close) * ((size_t)runs + 1));
+    if (!open || !close) {
+        free(open);
+        free(close);
+        return -ENOMEM;
+    }
+    int m = 0;
+    for (int k = 0; k < n; k++)
+        for (int i = sch->span_index[k]; i < sch->span_index[k + 1]; i++) {
+            const GvSpan *const sp = &sch->spans[i];
+            if (i > sch->span_index[k] && sp->from - sch->spans[i - 1].to <= CLIP_REOPEN_GAP + CLIP_LEAD) {
+                close[m - 1] = sp->to + hold; /* still open */
+                continue;
+            }
+            open[m] = sp->from - CLIP_LEAD;
+            close[m++] = sp->to + hold;
+        }
+    qsort(open, (size_t)m, sizeof(*open), cmp_i64);
+    qsort(close, (size_t)m, sizeof(*close), cmp_i64);
+    int live = 0;
+    for (int i = 0, c = 0; i < m; i++) {
+        while (c < m && close[c] < open[i]) {
+            c++;
+            live--;
+        }
+        if (++live > sch->max_clips)
+            sch->max_clips = live;
+    }
+    free(open);
+    free(close);
+    return 0;
+}
+
 int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold,
                           const unsigned char *flags)
 {
@@ -186,7 +234,7 @@ int gv_tile_schedule_init(GvTileSchedule *sch, const GvLayout *l, int hold,
     if (!sch->first || !sch->last || !sch->by_first || !sch->by_last)
         return -ENOMEM;
     gv_layout_lifetimes(l, sch->first, sch->last);
-    if (schedule_spans(sch, l, flags) < 0)
+    if (schedule_spans(sch, l, flags) < 0 || count_open_clips(sch, n, hold) < 0)
         return -ENOMEM;
     for (int k = 0; k < n; k++)
         if (sch->first[k] >= 0)

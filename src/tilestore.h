@@ -63,6 +63,9 @@ typedef struct GvTileSchedule {
      * k's are spans[span_index[k] .. span_index[k + 1]); NULL: no clips */
     GvSpan *spans;
     int *span_index;
+    /* the most clip decoders open at once: a clip's opens CLIP_LEAD frames
+     * before a run and stays open over gaps of up to CLIP_REOPEN_GAP */
+    int max_clips;
 } GvTileSchedule;
 
 /*

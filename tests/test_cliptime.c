@@ -4,6 +4,9 @@
  * values the formulas give. */
 #include "check.h"
 #include "cliptime.h"
+#include "layout.h"
+#include "tiles.h"
+#include "tilestore.h"
 
 /* The clip frame of a constant-rate clip (n frames at fps) that frame i
  * shows: the last whose time k / fps has begun by the clip time. */
@@ -90,8 +93,44 @@ static void test_degenerate(void)
     CHECK(!gv_clip_shown_by(0.1 + 2e-6, 0.1));
 }
 
+/* How many clip decoders are open at once, for the memory budget: a clip
+ * opens 16 frames before a run that shows it and stays open over short
+ * gaps only. One row of tiles 100 wide moving 1 px a frame. */
+static void test_open_clips(void)
+{
+    GvLayoutParams p = {
+        .width = 100, .height = 100, .kind = GV_LAYOUT_ROWS, .tile_w = 100, .tile_h = 100,
+        .n_images = 8, .duration = 10, .fps_num = 80, .fps_den = 1, .motion_blur = 1,
+    };
+    GvLayout l;
+    GvTileSchedule s;
+    unsigned char flags[8] = { GV_PROBE_CLIP, 0, 0, 0, GV_PROBE_CLIP, 0, 0, 0 };
+    CHECK_INT(gv_layout_init(&l, &p), 0);
+    CHECK_INT(l.frames, 800);
+    /* image 0 shows at frames 0-99 and 700-799, image 4 at 300-499: never
+     * together, and 700 - 99 frames apart is a gap that closes image 0's */
+    CHECK_INT(gv_tile_schedule_init(&s, &l, 3, flags), 0);
+    CHECK_INT(s.span_index[1] - s.span_index[0], 2);
+    CHECK_INT(s.spans[s.span_index[4]].from, 300);
+    CHECK_INT(s.spans[s.span_index[4]].to, 499);
+    CHECK_INT(s.max_clips, 1);
+    gv_tile_schedule_free(&s);
+    /* image 2 (frames 100-299) overlaps image 0's decoder, open 3 frames
+     * past frame 99, and image 4's, opened 16 frames before frame 300 */
+    flags[2] = GV_PROBE_CLIP;
+    CHECK_INT(gv_tile_schedule_init(&s, &l, 3, flags), 0);
+    CHECK_INT(s.max_clips, 2);
+    gv_tile_schedule_free(&s);
+    /* without clips, none */
+    CHECK_INT(gv_tile_schedule_init(&s, &l, 3, NULL), 0);
+    CHECK_INT(s.max_clips, 0);
+    gv_tile_schedule_free(&s);
+    gv_layout_free(&l);
+}
+
 int main(void)
 {
+    test_open_clips();
     test_loop();
     test_start();
     test_bounce();
