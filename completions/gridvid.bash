@@ -30,7 +30,7 @@ _gridvid()
     --preview)
         _gridvid_files '@(png|PNG)' "$prefix"
         return ;;
-    --audio | --env-file)
+    --audio | --logo | --env-file)
         _gridvid_files '' "$prefix"
         return ;;
     --temp-dir)
@@ -54,11 +54,15 @@ _gridvid()
     --clip-start) values='visible zero' ;;
     --live-photos) values='play still' ;;
     --camera) values='none tilted floor side' ;;
+    --font) values='Sans Serif Monospace' ;;
+    --text-style) values='plate shadow none' ;;
+    --caption) values='none filename date exif: sidecar' ;;
+    --logo-position) values='top-left top-right bottom-left bottom-right center' ;;
     --gpu-device) values='llvmpipe' ;;
     --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
     --progress) values='auto none plain json' ;;
-    --background)
+    --background | --text-color)
         values='black white gray grey silver red green lime blue navy yellow cyan aqua
             magenta fuchsia orange purple pink brown maroon olive teal' ;;
     --fps) values='24 25 30 50 60 30000/1001 60000/1001' ;;
@@ -66,6 +70,7 @@ _gridvid()
     --width | --height | --duration | --rows | --aspect-ratio-w | --aspect-ratio-h | \
         --tile-height | --gap | --speed | --motion-blur | --max-pixels | --crf | \
         --ken-burns | --tilt | --turn | --fov | --distance | --depth-fade | \
+        --title-duration | --title-size | --caption-size | --logo-size | \
         --bitrate | --gpu-memory | --threads | --batch | --at)
         return ;; # a number: nothing to offer
     esac
@@ -81,7 +86,9 @@ _gridvid()
             --aspect --aspect-ratio-w --aspect-ratio-h --tile-height --crop --gap
             --background --direction --easing --speed --motion-blur --order --recursive
             --strict --max-pixels --clip-loop --clip-start --live-photos --ken-burns --camera
-            --tilt --turn --fov --distance --depth-fade --codec --encoder --crf --preset --bitrate --audio
+            --tilt --turn --fov --distance --depth-fade --title --subtitle --title-duration
+            --font --title-size --text-color --text-style --caption --caption-size --logo
+            --logo-position --logo-size --codec --encoder --crf --preset --bitrate --audio
             --videotoolbox --gpu --gpu-decode --gpu-device --gpu-memory --memory-limit
             --threads --batch --stream --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
             -v --verbose -h --help --version --'

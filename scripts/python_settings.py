@@ -47,7 +47,7 @@ BY_KEY = {
     "FPS": "Union[int, float, Fraction, str, Tuple[int, int]]",
     "BACKGROUND": "Union[str, Tuple[int, int, int]]",
     "OUTPUT_FILENAME": "Pathish", "AUDIO": "Pathish", "TEMP_DIR": "Pathish",
-    "PREVIEW": "Pathish",
+    "PREVIEW": "Pathish", "LOGO": "Pathish",
 }
 BY_ARG = {
     "BOOL": "Union[bool, str]",

@@ -30,6 +30,8 @@ _Static_assert(sizeof(GvClipLoop) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvClipStart) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvLivePhotos) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvCamera) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvTextStyle) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvLogoPosition) == sizeof(int), "enum size");
 
 #define MAX_FPS 1000
 #define MAX_DURATION 3600
@@ -42,6 +44,7 @@ _Static_assert(sizeof(GvCamera) == sizeof(int), "enum size");
 #define MAX_BITRATE INT64_C(10000000000)
 #define MAX_PIXELS_LIMIT UINT64_C(1000000000000)
 #define MAX_MEMORY_LIMIT 1048576 /* MiB */
+#define MAX_EXIF_FIELD 64 /* characters of CAPTION's exif:FIELD */
 /* Longest part of a rejected value quoted back in a message. */
 #define QUOTE_MAX 64
 
@@ -357,6 +360,18 @@ static const Name camera_names[] = {
     { "side", GV_CAMERA_SIDE }, { NULL, 0 },
 };
 
+static const Name text_style_names[] = {
+    { "plate", GV_TEXT_PLATE }, { "shadow", GV_TEXT_SHADOW }, { "none", GV_TEXT_NONE },
+    { NULL, 0 },
+};
+
+static const Name logo_position_names[] = {
+    { "bottom-right", GV_LOGO_BOTTOM_RIGHT }, { "bottom-left", GV_LOGO_BOTTOM_LEFT },
+    { "top-right", GV_LOGO_TOP_RIGHT },       { "top-left", GV_LOGO_TOP_LEFT },
+    { "center", GV_LOGO_CENTER },             { "centre", GV_LOGO_CENTER },
+    { NULL, 0 },
+};
+
 static const struct {
     const char *name, *alias;
 } codecs[] = {
@@ -565,6 +580,59 @@ static int parse_background(GvSettings *s, const char *v, const char **expect)
     return parse_colour(v, s->background);
 }
 
+static int parse_text_color(GvSettings *s, const char *v, const char **expect)
+{
+    (void)expect;
+    return parse_colour(v, s->text_color);
+}
+
+/* CAPTION's keywords, in the one spelling later stages compare against. */
+static const char *const caption_words[] = { "filename", "date", "sidecar" };
+
+/*
+ * A caption as the struct may hold it: NULL or "none" (none), one of
+ * caption_words, or "exif:" and 1 to MAX_EXIF_FIELD of [A-Za-z0-9_-].
+ */
+static int caption_ok(const char *v)
+{
+    if (!v || !strcmp(v, "none"))
+        return 1;
+    for (size_t i = 0; i < sizeof(caption_words) / sizeof(caption_words[0]); i++)
+        if (!strcmp(v, caption_words[i]))
+            return 1;
+    static const char prefix[] = "exif:";
+    if (strncmp(v, prefix, sizeof(prefix) - 1))
+        return 0;
+    size_t n = 0;
+    for (const char *p = v + sizeof(prefix) - 1; *p; p++, n++) {
+        const int c = (unsigned char)*p;
+        if (!is_digit(c) && !(lower(c) >= 'a' && lower(c) <= 'z') && c != '_' && c != '-')
+            return 0;
+    }
+    return n >= 1 && n <= MAX_EXIF_FIELD;
+}
+
+/* none (stored as NULL), filename, date, sidecar (any case, stored in
+ * their one spelling), or exif:FIELD (stored as written). */
+static int parse_caption(GvSettings *s, const char *v, const char **expect)
+{
+    (void)expect;
+    if (!ascii_casecmp(v, "none")) {
+        s->caption = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(caption_words) / sizeof(caption_words[0]); i++) {
+        if (!ascii_casecmp(v, caption_words[i])) {
+            s->caption = caption_words[i];
+            return 0;
+        }
+    }
+    if (!caption_ok(v))
+        return -1;
+    s->caption = v;
+    return 0;
+}
+
 static int parse_codec(GvSettings *s, const char *v, const char **expect)
 {
     (void)expect;
@@ -757,6 +825,43 @@ static const Key keys[] = {
     REAL("DEPTH_FADE", "--depth-fade", "PERCENT",
          "how much the far wall fades into BACKGROUND (100: fully at 4 x the centre's distance)",
          "0", depth_fade, 0, 100, 0, "expected a percentage from 0 to 100, such as 30"),
+    OPTIONAL("TITLE", "--title", "TEXT",
+             "a title card over the wall for its first TITLE_DURATION seconds", "none", title),
+    OPTIONAL("SUBTITLE", "--subtitle", "TEXT", "a smaller line under the title", "none",
+             subtitle),
+    REAL("TITLE_DURATION", "--title-duration", "SECONDS",
+         "how long the title shows, fading in and out", "4", title_duration, 0.5, MAX_DURATION,
+         0, "expected seconds from 0.5 to 3600, such as 4"),
+    STRING("FONT", "--font", "NAME",
+           "the font family of all text, such as Sans, DejaVu Serif or Noto Sans CJK JP", "Sans",
+           font, "expected a font family name such as Sans or DejaVu Serif"),
+    INT("TITLE_SIZE", "--title-size", "PIXELS",
+        "the title's text height, 0 = a twelfth of the frame height", "0", title_size, 0, 2000),
+    CUSTOM("TEXT_COLOR", "--text-color", "COLOUR",
+           "the colour of all text: a colour name, #rrggbb, #rgb or r,g,b", "white",
+           parse_text_color,
+           "expected a colour name (black, white, gray, red, green, blue, ...), #rgb, #rrggbb "
+           "or r,g,b with each 0 to 255"),
+    ENUM("TEXT_STYLE", "--text-style", "plate|shadow|none",
+         "what keeps text readable: a translucent dark plate behind it, a soft shadow, or "
+         "nothing", "plate", text_style, text_style_names, "expected plate, shadow or none"),
+    CUSTOM("CAPTION", "--caption", "none|filename|date|exif:FIELD|sidecar",
+           "a caption in every tile: the file's name, the capture date, an EXIF or XMP field "
+           "such as exif:Model, or the text of the .txt file beside the image",
+           "none", parse_caption,
+           "expected none, filename, date, sidecar, or exif: and a field name of 1 to 64 "
+           "letters, digits, _ or - such as exif:Model"),
+    INT("CAPTION_SIZE", "--caption-size", "PIXELS",
+        "the caption's text height, 0 = a twelfth of the tile height (at least 10)", "0",
+        caption_size, 0, 1000),
+    OPTIONAL("LOGO", "--logo", "FILE",
+             "an image (a PNG with alpha, or any) drawn over the whole video", "none", logo),
+    ENUM("LOGO_POSITION", "--logo-position", "top-left|top-right|bottom-left|bottom-right|center",
+         "where the logo goes in the frame", "bottom-right", logo_position, logo_position_names,
+         "expected top-left, top-right, bottom-left, bottom-right or center"),
+    REAL("LOGO_SIZE", "--logo-size", "PERCENT",
+         "the logo's width as a percentage of the frame's width", "15", logo_size, 1, 100, 0,
+         "expected a percentage from 1 to 100, such as 15"),
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
     CUSTOM("CODEC", "--codec", "CODEC",
@@ -1185,6 +1290,27 @@ static int check_view(const GvSettings *s, char *err, const size_t errlen)
     return 0;
 }
 
+/* The title, captions and logo. */
+static int check_words(const GvSettings *s, char *err, const size_t errlen)
+{
+    int ret;
+    if ((ret = check_real(err, errlen, "TITLE_DURATION", s->title_duration)) < 0)
+        return ret;
+    if (!s->font || !*s->font)
+        return bad_value(err, errlen, "FONT", "", find_key("FONT")->expect);
+    if ((ret = check_int(err, errlen, "TITLE_SIZE", s->title_size)) < 0 ||
+        (ret = check_enum(err, errlen, "TEXT_STYLE", (int)s->text_style, GV_TEXT_NONE + 1)) < 0)
+        return ret;
+    if (!caption_ok(s->caption))
+        return bad_value(err, errlen, "CAPTION", s->caption, find_key("CAPTION")->expect);
+    if ((ret = check_int(err, errlen, "CAPTION_SIZE", s->caption_size)) < 0 ||
+        (ret = check_enum(err, errlen, "LOGO_POSITION", (int)s->logo_position,
+                          GV_LOGO_CENTER + 1)) < 0 ||
+        (ret = check_real(err, errlen, "LOGO_SIZE", s->logo_size)) < 0)
+        return ret;
+    return 0;
+}
+
 GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t errlen)
 {
     set_err(err, errlen, "%s", "");
@@ -1272,7 +1398,7 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         return ret;
     if (!(s->speed >= 0 && s->speed <= MAX_SPEED))
         return bad_real(err, errlen, "SPEED", s->speed, find_key("SPEED")->expect);
-    if ((ret = check_view(s, err, errlen)) < 0)
+    if ((ret = check_view(s, err, errlen)) < 0 || (ret = check_words(s, err, errlen)) < 0)
         return ret;
     if (s->bitrate <= 0 || s->bitrate > MAX_BITRATE)
         return bad_int(err, errlen, "BITRATE", s->bitrate, find_key("BITRATE")->expect);

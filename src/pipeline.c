@@ -81,6 +81,8 @@ typedef struct Run {
                              written again by each attempt; or the preview's path */
     GvJpegEngineSet *engines; /* the JPEG engines, opening from the start of the run */
     GvView view;          /* Ken Burns and the camera: the tiles' size and the wall's extent */
+    GvCaptionSpec caption; /* CAPTION, drawn into the tiles */
+    GvOverlays overlays;  /* the title card and the logo, blended into the frames */
 } Run;
 
 /* One pass from the layout to a finished file. */
@@ -515,6 +517,8 @@ static int finish_frame(Attempt *a, int *next_remove)
     const int ret = gv_failover_wait(a->comp, &frame, &pp);
     if (ret < 0)
         return ret;
+    /* the title and the logo: the same blend whichever compositor ran */
+    gv_overlays_apply(&a->run->overlays, frame, &((GvPoolPic *)pp)->pic);
     while (*next_remove < sch->n_shown && sch->last[sch->by_last[*next_remove]] <= frame) {
         const int k = sch->by_last[(*next_remove)++];
         gv_failover_tile_remove(a->comp, k);
@@ -639,7 +643,8 @@ static int plan_encoder(Attempt *a, GvSummary *summary)
 static int render_preview(Attempt *a, GvSummary *summary)
 {
     const Run *const run = a->run;
-    const int ret = gv_preview_write(run->s, &a->layout, a->tiles, run->bg_yuv, run->cancel,
+    const int ret = gv_preview_write(run->s, &a->layout, a->tiles, run->bg_yuv, &run->overlays,
+                                     run->cancel,
                                      run->log);
     if (ret == 0) {
         summary->frames = 1;
@@ -824,6 +829,21 @@ static int start_run(Run *run)
         .find_focus = vp.ken_burns > 0,
     };
     memcpy(run->spec.background, s->background, 3);
+    if (s->caption && *s->caption && strcmp(s->caption, "none")) {
+        const int px = s->caption_size > 0 ? s->caption_size
+                                           : (vp.tile_h / 12 > 10 ? vp.tile_h / 12 : 10);
+        run->caption = (GvCaptionSpec){
+            .mode = s->caption,
+            .look = { s->font, px, { s->text_color[0], s->text_color[1], s->text_color[2] },
+                      s->text_style },
+            .scale = run->view.active ? run->view.scale : 1,
+            .ken_burns = vp.ken_burns,
+            .crop = s->crop,
+        };
+        run->spec.caption = &run->caption;
+    }
+    if ((ret = gv_overlays_init(&run->overlays, s, run->log)) < 0)
+        return ret;
     gv_rgb_to_yuv(s->background[0], s->background[1], s->background[2], &run->bg_yuv[0],
                   &run->bg_yuv[1], &run->bg_yuv[2]);
     if (s->progress) {
@@ -891,6 +911,7 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
     gv_probe_result_free(&run.probe, run.files.n);
     gv_file_list_free(&run.files);
     gv_view_free(&run.view);
+    gv_overlays_free(&run.overlays);
     gv_jpeg_engines_close(&run.engines);
     return ret;
 }

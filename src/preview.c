@@ -26,7 +26,8 @@ int64_t gv_preview_frame(const GvSettings *s)
 }
 
 int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
-                     const uint8_t bg_yuv[3], atomic_int *cancel, const GvLog *log)
+                     const uint8_t bg_yuv[3], const GvOverlays *ov, atomic_int *cancel,
+                     const GvLog *log)
 {
     int ret = 0;
     Shown shown = { calloc((size_t)l->p.n_images + 1, sizeof(int)), 0 };
@@ -51,6 +52,7 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
     gv_frame_offsets(l, frame, offs);
     if ((ret = gv_cpu_render(l, bg_yuv, gv_tilestore_tiles(ts), offs, &pp->pic, 0, s->height)) < 0)
         goto end;
+    gv_overlays_apply(ov, frame, &pp->pic);
     char reason[256] = "";
     if ((ret = gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason))) < 0) {
         /* out of memory is not an I/O error, and leaves no reason text */

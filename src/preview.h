@@ -12,14 +12,17 @@
 #include "gridvid/gridvid.h"
 #include "layout.h"
 #include "log.h"
+#include "text.h"
 #include "tilestore.h"
 
 /* The frame at s->preview_at. */
 int64_t gv_preview_frame(const GvSettings *s);
 
-/* Writes the frame at s->preview_at to s->preview. Returns 0 or a
- * negative code; tiles that fail to decode leave their reason in ts. */
+/* Writes the frame at s->preview_at to s->preview, with the title and
+ * logo of ov (or NULL). Returns 0 or a negative code; tiles that fail to
+ * decode leave their reason in ts. */
 int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
-                     const uint8_t bg_yuv[3], atomic_int *cancel, const GvLog *log);
+                     const uint8_t bg_yuv[3], const GvOverlays *ov, atomic_int *cancel,
+                     const GvLog *log);
 
 #endif

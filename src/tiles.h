@@ -33,6 +33,8 @@ typedef struct GvTileSpec {
     /* Find each tile's point of interest (GvTile.focus_x/_y) where the
      * crop is attention or entropy: a Ken Burns zoom goes towards it. */
     int find_focus;
+    /* Captions drawn into the tiles (src/text.h); NULL: none. */
+    const struct GvCaptionSpec *caption;
 } GvTileSpec;
 
 /* Starts libvips once per process (safe to call repeatedly, from any

@@ -1,4 +1,5 @@
 #include "tilestore.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,10 @@ typedef struct EngineJob {
 struct GvTileStore {
     GvTileStoreConfig cfg;
     int cap;
+    /* clips' captions, made with their first picture (guarded by cap_lock) */
+    GvOverlay **clip_caption;
+    unsigned char *clip_caption_done;
+    pthread_mutex_t cap_lock;
 
     pthread_mutex_t lock; /* guards what follows, up to the scaler */
     pthread_cond_t cond;
@@ -304,6 +309,7 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
     ts->cfg = *cfg;
     ts->cap = cfg->sched->max_live + cfg->batch;
     pthread_mutex_init(&ts->lock, NULL);
+    pthread_mutex_init(&ts->cap_lock, NULL);
     pthread_cond_init(&ts->cond, NULL);
     atomic_init(&ts->scaler, NULL);
     atomic_init(&ts->scaler_open_done, 0);
@@ -311,6 +317,14 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
     ts->tiles = calloc(n, sizeof(*ts->tiles));
     ts->state = calloc(n, 1);
     ts->fail_reason = calloc(n, sizeof(*ts->fail_reason));
+    if (cfg->spec->caption && cfg->paths) {
+        ts->clip_caption = calloc(n, sizeof(*ts->clip_caption));
+        ts->clip_caption_done = calloc(n, 1);
+        if (!ts->clip_caption || !ts->clip_caption_done) {
+            gv_tilestore_close(&ts);
+            return -ENOMEM;
+        }
+    }
     if (!ts->tiles || !ts->state || !ts->fail_reason || clips_alloc(ts) < 0) {
         gv_tilestore_close(&ts);
         return -ENOMEM;
@@ -321,7 +335,39 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
 
 static int clip_tile_at(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len);
 
+/* Draws image k's caption (CAPTION) into its new tile: a still's is made
+ * and drawn once, a clip's made with its first picture and kept. */
+static int caption_tile(GvTileStore *ts, int k, GvTile *tile)
+{
+    const GvTileStoreConfig *const c = &ts->cfg;
+    if (!c->spec->caption || !c->paths || !tile)
+        return 0;
+    if (!is_clip(ts, k))
+        return gv_caption_apply(c->spec->caption, c->paths[k], tile);
+    int ret = 0;
+    pthread_mutex_lock(&ts->cap_lock);
+    if (!ts->clip_caption_done[k]) {
+        ret = gv_caption_make(c->spec->caption, c->paths[k], tile, &ts->clip_caption[k]);
+        ts->clip_caption_done[k] = ret == 0;
+    }
+    const GvOverlay *const o = ts->clip_caption[k];
+    pthread_mutex_unlock(&ts->cap_lock);
+    if (o)
+        gv_overlay_blend_tile(o, tile, o->x, o->y);
+    return ret;
+}
+
+static int load_tile_plain(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len);
+
 static int load_tile(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len)
+{
+    int ret = load_tile_plain(ts, k, out, reason, len);
+    if (ret == 0 && (ret = caption_tile(ts, k, *out)) < 0)
+        gv_tile_free(out);
+    return ret;
+}
+
+static int load_tile_plain(GvTileStore *ts, int k, GvTile **out, char *reason, size_t len)
 {
     const GvTileStoreConfig *const c = &ts->cfg;
     if (!c->paths)
@@ -768,8 +814,12 @@ static void engine_loop(GvTileStore *ts, GvJpegEngine *eng)
         const double t0 = gv_now_s();
         failed = gv_jpeg_engine_run(eng, gj, n) < 0;
         const double t = gv_now_s() - t0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             jobs[i].job.status = gj[i].status;
+            /* captions on this thread, not under the lock */
+            if (!failed && gj[i].status == 0 && caption_tile(ts, jobs[i].k, jobs[i].tile) < 0)
+                jobs[i].job.status = -ENOMEM;
+        }
         if (failed)
             gv_log(ts->cfg.log, GV_LOG_WARNING,
                    "GPU JPEG decoding failed: decoding with libvips (--verbose says why)");
@@ -1185,6 +1235,11 @@ void gv_tilestore_close(GvTileStore **pts)
     free(ts->tiles);
     free(ts->state);
     free(ts->fail_reason);
+    for (int k = 0; ts->clip_caption && k < ts->cfg.n; k++)
+        gv_overlay_free(&ts->clip_caption[k]);
+    free(ts->clip_caption);
+    free(ts->clip_caption_done);
+    pthread_mutex_destroy(&ts->cap_lock);
     pthread_mutex_destroy(&ts->lock);
     pthread_cond_destroy(&ts->cond);
     free(ts);

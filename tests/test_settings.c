@@ -60,6 +60,20 @@ static void test_spec_defaults(void)
     CHECK_NEAR(s.fov, 50.0, 0);
     CHECK_NEAR(s.distance, 1.0, 0);
     CHECK_NEAR(s.depth_fade, 0.0, 0);
+    CHECK(s.title == NULL);
+    CHECK(s.subtitle == NULL);
+    CHECK_NEAR(s.title_duration, 4.0, 0);
+    CHECK(s.font && !strcmp(s.font, "Sans"));
+    CHECK_INT(s.title_size, 0);
+    CHECK_INT(s.text_color[0], 255);
+    CHECK_INT(s.text_color[1], 255);
+    CHECK_INT(s.text_color[2], 255);
+    CHECK_INT(s.text_style, GV_TEXT_PLATE);
+    CHECK(s.caption == NULL);
+    CHECK_INT(s.caption_size, 0);
+    CHECK(s.logo == NULL);
+    CHECK_INT(s.logo_position, GV_LOGO_BOTTOM_RIGHT);
+    CHECK_NEAR(s.logo_size, 15.0, 0);
     CHECK(s.gpu_device == NULL);
     CHECK_INT(s.gpu_memory_mib, 2048);
     CHECK_INT(s.memory_limit_mib, 0); /* auto */
@@ -87,7 +101,8 @@ static void test_spec_defaults(void)
  * keys, which describe the unset state in words. */
 static void test_default_texts_parse(void)
 {
-    static const char *const described[] = { "AUDIO", "GPU_DEVICE", "TEMP_DIR", "PREVIEW" };
+    static const char *const described[] = { "AUDIO", "GPU_DEVICE", "TEMP_DIR", "PREVIEW",
+                                              "TITLE", "SUBTITLE", "LOGO" };
     for (int i = 0; i < gv_setting_count(); i++) {
         const GvSettingInfo *const k = gv_setting_info(i);
         int is_described = 0;
@@ -246,6 +261,188 @@ static void test_camera(void)
     }
 }
 
+/* Checks that key=v is refused: the setting error, naming the key, saying
+ * what is expected, and nothing stored (s is compared whole). */
+static void check_refused(const char *key, const char *v)
+{
+    GvSettings s, before;
+    gv_default_settings(&s);
+    before = s;
+    char err[256] = "";
+    const int ret = gv_settings_set(&s, key, v, err, sizeof(err));
+    if (ret != GV_ERR_SETTING)
+        fprintf(stderr, "%s=%s: %d (%s)\n", key, v, ret, err);
+    CHECK_INT(ret, GV_ERR_SETTING);
+    char want[64];
+    snprintf(want, sizeof(want), "%s: '", key);
+    CHECK(!strncmp(err, want, strlen(want)));
+    CHECK(strstr(err, "expected") != NULL);
+    CHECK(!memcmp(&s, &before, sizeof(s)));
+}
+
+/* Sets key=v, which must be taken, and checks that the whole is valid. */
+static void set_ok(GvSettings *s, const char *key, const char *v)
+{
+    gv_default_settings(s);
+    char err[256] = "";
+    const int ret = gv_settings_set(s, key, v, err, sizeof(err));
+    if (ret)
+        fprintf(stderr, "%s=%s: %d (%s)\n", key, v, ret, err);
+    CHECK_INT(ret, 0);
+    s->demo = 1;
+    CHECK_INT(gv_settings_validate(s, err, sizeof(err)), 0);
+}
+
+/* The title, captions and logo: values within range are stored as
+ * written; out of range, not a number, an unknown name or a malformed
+ * caption is refused with the key named, by gv_settings_set() and, set in
+ * the struct directly, by gv_settings_validate(). */
+static void test_words(void)
+{
+    GvSettings s;
+    set_ok(&s, "TITLE", "Summer 2026");
+    CHECK(s.title && !strcmp(s.title, "Summer 2026"));
+    set_ok(&s, "TITLE", "");
+    CHECK(s.title == NULL);
+    set_ok(&s, "SUBTITLE", "Lisbon \xc3\xa0 Porto");
+    CHECK(s.subtitle && !strcmp(s.subtitle, "Lisbon \xc3\xa0 Porto"));
+    set_ok(&s, "LOGO", "logo.png");
+    CHECK(s.logo && !strcmp(s.logo, "logo.png"));
+    set_ok(&s, "LOGO", "");
+    CHECK(s.logo == NULL);
+    set_ok(&s, "FONT", "Noto Sans CJK JP");
+    CHECK(s.font && !strcmp(s.font, "Noto Sans CJK JP"));
+
+    static const struct {
+        const char *key, *v;
+        double want;
+    } reals[] = {
+        { "TITLE_DURATION", "0.5", 0.5 }, { "TITLE_DURATION", "3600", 3600 },
+        { "TITLE_DURATION", "7.25", 7.25 }, { "LOGO_SIZE", "1", 1 },
+        { "LOGO_SIZE", "100", 100 },      { "LOGO_SIZE", "12.5", 12.5 },
+    };
+    for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+        set_ok(&s, reals[i].key, reals[i].v);
+        CHECK_NEAR(!strcmp(reals[i].key, "LOGO_SIZE") ? s.logo_size : s.title_duration,
+                   reals[i].want, 0);
+    }
+    set_ok(&s, "TITLE_SIZE", "2000");
+    CHECK_INT(s.title_size, 2000);
+    set_ok(&s, "CAPTION_SIZE", "1000");
+    CHECK_INT(s.caption_size, 1000);
+    set_ok(&s, "CAPTION_SIZE", "24");
+    CHECK_INT(s.caption_size, 24);
+    set_ok(&s, "TEXT_COLOR", "#102030");
+    CHECK(s.text_color[0] == 0x10 && s.text_color[1] == 0x20 && s.text_color[2] == 0x30);
+    set_ok(&s, "TEXT_COLOR", "yellow");
+    CHECK(s.text_color[0] == 255 && s.text_color[1] == 255 && s.text_color[2] == 0);
+    set_ok(&s, "TEXT_COLOR", "1, 2,3");
+    CHECK(s.text_color[0] == 1 && s.text_color[1] == 2 && s.text_color[2] == 3);
+    set_ok(&s, "TEXT_STYLE", "shadow");
+    CHECK_INT(s.text_style, GV_TEXT_SHADOW);
+    set_ok(&s, "TEXT_STYLE", "NONE");
+    CHECK_INT(s.text_style, GV_TEXT_NONE);
+    static const struct {
+        const char *v;
+        int pos;
+    } positions[] = {
+        { "bottom-right", GV_LOGO_BOTTOM_RIGHT }, { "bottom-left", GV_LOGO_BOTTOM_LEFT },
+        { "top-right", GV_LOGO_TOP_RIGHT },       { "top-left", GV_LOGO_TOP_LEFT },
+        { "center", GV_LOGO_CENTER },             { "Top-Left", GV_LOGO_TOP_LEFT },
+    };
+    for (size_t i = 0; i < sizeof(positions) / sizeof(positions[0]); i++) {
+        set_ok(&s, "LOGO_POSITION", positions[i].v);
+        CHECK_INT(s.logo_position, positions[i].pos);
+    }
+    CHECK(!strcmp(gv_setting_name("LOGO_POSITION", GV_LOGO_TOP_LEFT), "top-left"));
+    CHECK(!strcmp(gv_setting_name("TEXT_STYLE", GV_TEXT_PLATE), "plate"));
+
+    /* captions: the keywords in their one spelling, exif:FIELD as written */
+    static const struct {
+        const char *v, *want;
+    } captions[] = {
+        { "none", NULL },          { "NONE", NULL },
+        { "filename", "filename" }, { "Filename", "filename" },
+        { "date", "date" },        { "sidecar", "sidecar" },
+        { "exif:Model", "exif:Model" }, { "exif:ImageDescription", "exif:ImageDescription" },
+        { "exif:x", "exif:x" },    { "exif:exif-ifd0-Model_2", "exif:exif-ifd0-Model_2" },
+        { "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+    };
+    for (size_t i = 0; i < sizeof(captions) / sizeof(captions[0]); i++) {
+        set_ok(&s, "CAPTION", captions[i].v);
+        if (captions[i].want)
+            CHECK(s.caption && !strcmp(s.caption, captions[i].want));
+        else
+            CHECK(s.caption == NULL);
+    }
+
+    static const struct {
+        const char *key, *v;
+    } bad[] = {
+        /* out of range */
+        { "TITLE_DURATION", "0.4" },  { "TITLE_DURATION", "0" },
+        { "TITLE_DURATION", "3600.5" }, { "TITLE_DURATION", "-1" },
+        { "TITLE_SIZE", "2001" },     { "TITLE_SIZE", "-1" },
+        { "CAPTION_SIZE", "1001" },   { "CAPTION_SIZE", "-5" },
+        { "LOGO_SIZE", "0.5" },       { "LOGO_SIZE", "0" },
+        { "LOGO_SIZE", "100.5" },     { "LOGO_SIZE", "-15" },
+        { "TEXT_COLOR", "256,0,0" },  { "TEXT_COLOR", "#12345" },
+        /* not a number */
+        { "TITLE_DURATION", "four" }, { "TITLE_DURATION", "4s" },
+        { "TITLE_DURATION", "" },     { "TITLE_SIZE", "big" },
+        { "TITLE_SIZE", "1.5" },      { "CAPTION_SIZE", "x" },
+        { "LOGO_SIZE", "15%" },       { "LOGO_SIZE", "1e1" },
+        /* unknown names */
+        { "TEXT_STYLE", "outline" },  { "TEXT_STYLE", "" },
+        { "LOGO_POSITION", "middle" }, { "LOGO_POSITION", "top" },
+        { "LOGO_POSITION", "bottom_right" }, { "TEXT_COLOR", "chartreuse" },
+        { "CAPTION", "name" },        { "CAPTION", "" },
+        { "CAPTION", "exif:" },       { "CAPTION", "exif" },
+        { "CAPTION", "exif:Model Name" }, { "CAPTION", "exif:a.b" },
+        { "CAPTION", "xmp:Title" },   { "CAPTION", "filename " },
+        { "CAPTION", "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+        { "FONT", "" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_refused(bad[i].key, bad[i].v);
+
+    /* set in the struct, out of range: gv_settings_validate() names the key */
+    static const char *const keys[] = { "TITLE_DURATION", "FONT",          "TITLE_SIZE",
+                                        "TEXT_STYLE",     "CAPTION",       "CAPTION_SIZE",
+                                        "LOGO_POSITION",  "LOGO_SIZE",     "LOGO_SIZE",
+                                        "FONT",           "CAPTION" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        gv_default_settings(&s);
+        s.demo = 1;
+        switch (i) {
+        case 0: s.title_duration = 0.25; break;
+        case 1: s.font = ""; break;
+        case 2: s.title_size = 2001; break;
+        case 3: s.text_style = (GvTextStyle)(GV_TEXT_NONE + 1); break;
+        case 4: s.caption = "exif:"; break;
+        case 5: s.caption_size = -1; break;
+        case 6: s.logo_position = (GvLogoPosition)-1; break;
+        case 7: s.logo_size = 101; break;
+        case 8: s.logo_size = NAN; break;
+        case 9: s.font = NULL; break;
+        default: s.caption = "Filename"; break; /* the struct holds one spelling */
+        }
+        char err[256] = "";
+        CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
+        char want[64];
+        snprintf(want, sizeof(want), "%s: '", keys[i]);
+        if (strncmp(err, want, strlen(want)))
+            fprintf(stderr, "validate %s: %s\n", keys[i], err);
+        CHECK(!strncmp(err, want, strlen(want)));
+    }
+    /* "none" in the struct is no caption, as NULL is */
+    gv_default_settings(&s);
+    s.demo = 1;
+    s.caption = "none";
+    CHECK_INT(gv_settings_validate(&s, NULL, 0), 0);
+}
+
 /* The names the plan prints are the table's first spelling. */
 static void test_enum_names(void)
 {
@@ -265,6 +462,7 @@ int main(void)
     test_default_texts_parse();
     test_memory_limit();
     test_camera();
+    test_words();
     test_enum_names();
     return check_report("settings");
 }

@@ -4,7 +4,7 @@
 # - the environment is read only by the settings (src/config.c) and the
 #   test-switch reader (src/hooks.c);
 # - each third-party library is included by its own module only:
-#   libav* by src/encode/ and src/clip.c, libvips by src/tiles.c and
+#   libav* by src/encode/ and src/clip.c, libvips by src/tiles.c, src/text.c and
 #   src/png.c, Vulkan by src/gpu/ and the Vulkan compositor.
 set -u
 src=${GV_SOURCE_DIR:?}
@@ -44,8 +44,8 @@ out=$(grep -rlE '#include <lib(avcodec|avformat|avutil|swresample|swscale)/' src
       grep -vE '^src/(encode/|clip\.c$)')
 check "libav* included outside src/encode/ and src/clip.c: $out" test -z "$out"
 
-out=$(grep -rl '#include <vips/' src | grep -vE '^src/(tiles|png)\.c$')
-check "libvips included outside src/tiles.c and src/png.c: $out" test -z "$out"
+out=$(grep -rl '#include <vips/' src | grep -vE '^src/(tiles|png|text)\.c$')
+check "libvips included outside src/tiles.c, src/png.c and src/text.c: $out" test -z "$out"
 
 out=$(grep -rl '#include <vulkan/' src | grep -vE '^src/(gpu|render/vulkan)/')
 check "Vulkan included outside src/gpu/ and src/render/vulkan/: $out" test -z "$out"

@@ -148,6 +148,22 @@ typedef enum GvCamera {
     GV_CAMERA_SIDE,     /* tilt 0, turn 35 */
 } GvCamera;
 
+/* What keeps text (TITLE, SUBTITLE, CAPTION) readable over the pictures. */
+typedef enum GvTextStyle {
+    GV_TEXT_PLATE = 0, /* a translucent dark plate behind it */
+    GV_TEXT_SHADOW,    /* a soft shadow */
+    GV_TEXT_NONE,      /* nothing */
+} GvTextStyle;
+
+/* Where the LOGO goes in the frame. */
+typedef enum GvLogoPosition {
+    GV_LOGO_BOTTOM_RIGHT = 0,
+    GV_LOGO_BOTTOM_LEFT,
+    GV_LOGO_TOP_RIGHT,
+    GV_LOGO_TOP_LEFT,
+    GV_LOGO_CENTER,
+} GvLogoPosition;
+
 typedef enum GvOrder {
     GV_ORDER_NAME = 0, /* natural sort of the path */
     GV_ORDER_MTIME,
@@ -305,6 +321,31 @@ typedef struct GvSettings {
     double distance;
     double depth_fade;
 
+    /* Words and logo. A title card over the wall for its first
+     * title_duration seconds (0.5 to 3600), fading in and out, with a
+     * smaller subtitle under it (each NULL = none); the font family of all
+     * text (a fontconfig name such as "DejaVu Serif"); the title's height
+     * in pixels (0 to 2000, 0 = a twelfth of the frame height); the text's
+     * colour (sRGB) and what keeps it readable. A caption in every tile:
+     * NULL or "none" (none), "filename", "date", "sidecar" (the text of the .txt
+     * file beside the image), or "exif:" and a field name libvips knows
+     * (1 to 64 of A-Z a-z 0-9 _ -), such as "exif:Model"; its height in
+     * pixels (0 to 1000, 0 = a twelfth of the tile height, at least 10).
+     * An image drawn over the whole video (NULL = none), where, and its
+     * width in percent of the frame's (1 to 100). */
+    const char *title;
+    const char *subtitle;
+    double title_duration;
+    const char *font;
+    int title_size;
+    uint8_t text_color[3];     /* sRGB */
+    GvTextStyle text_style;
+    const char *caption;
+    int caption_size;
+    const char *logo;
+    GvLogoPosition logo_position;
+    double logo_size;
+
     uint8_t reserved[44];      /* for later fields; keep zero */
 } GvSettings;
 
@@ -379,7 +420,7 @@ GV_API const GvSettingInfo *gv_setting_info(int i);
  * Set one setting by its key (case-sensitive, as in SPEC.md) from text.
  * String values are borrowed, not copied: keep value alive and unchanged
  * until gv_close(). An empty value unsets an optional string (AUDIO,
- * TEMP_DIR, GPU_DEVICE, PREVIEW). err may be NULL when errlen is 0; when
+ * TEMP_DIR, GPU_DEVICE, PREVIEW, TITLE, SUBTITLE, LOGO). err may be NULL when errlen is 0; when
  * errlen > 0 it is always NUL-terminated, empty on success.
  * Returns:
  *   0               the setting is stored;

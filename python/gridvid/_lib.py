@@ -116,6 +116,18 @@ class GvSettings(Structure):
         ("fov", c_double),
         ("distance", c_double),
         ("depth_fade", c_double),
+        ("title", c_char_p),
+        ("subtitle", c_char_p),
+        ("title_duration", c_double),
+        ("font", c_char_p),
+        ("title_size", c_int),
+        ("text_color", c_uint8 * 3),
+        ("text_style", c_int),
+        ("caption", c_char_p),
+        ("caption_size", c_int),
+        ("logo", c_char_p),
+        ("logo_position", c_int),
+        ("logo_size", c_double),
         ("reserved", c_uint8 * 44),
     ]
 

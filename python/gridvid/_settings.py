@@ -87,6 +87,30 @@ class Settings(TypedDict, total=False):
     """The camera's distance from the wall, 1 = the wall's centre at its own scale, larger is farther. Key DISTANCE, flag --distance FACTOR, default 1."""
     depth_fade: Number
     """How much the far wall fades into BACKGROUND (100: fully at 4 x the centre's distance). Key DEPTH_FADE, flag --depth-fade PERCENT, default 0."""
+    title: str
+    """A title card over the wall for its first TITLE_DURATION seconds. Key TITLE, flag --title TEXT, default none."""
+    subtitle: str
+    """A smaller line under the title. Key SUBTITLE, flag --subtitle TEXT, default none."""
+    title_duration: Number
+    """How long the title shows, fading in and out. Key TITLE_DURATION, flag --title-duration SECONDS, default 4."""
+    font: str
+    """The font family of all text, such as Sans, DejaVu Serif or Noto Sans CJK JP. Key FONT, flag --font NAME, default Sans."""
+    title_size: Union[int, str]
+    """The title's text height, 0 = a twelfth of the frame height. Key TITLE_SIZE, flag --title-size PIXELS, default 0."""
+    text_color: str
+    """The colour of all text: a colour name, #rrggbb, #rgb or r,g,b. Key TEXT_COLOR, flag --text-color COLOUR, default white."""
+    text_style: Literal['plate', 'shadow', 'none']
+    """What keeps text readable: a translucent dark plate behind it, a soft shadow, or nothing. Key TEXT_STYLE, flag --text-style plate|shadow|none, default plate."""
+    caption: str
+    """A caption in every tile: the file's name, the capture date, an EXIF or XMP field such as exif:Model, or the text of the .txt file beside the image. Key CAPTION, flag --caption none|filename|date|exif:FIELD|sidecar, default none."""
+    caption_size: Union[int, str]
+    """The caption's text height, 0 = a twelfth of the tile height (at least 10). Key CAPTION_SIZE, flag --caption-size PIXELS, default 0."""
+    logo: Pathish
+    """An image (a PNG with alpha, or any) drawn over the whole video. Key LOGO, flag --logo FILE, default none."""
+    logo_position: str
+    """Where the logo goes in the frame. Key LOGO_POSITION, flag --logo-position top-left|top-right|bottom-left|bottom-right|center, default bottom-right."""
+    logo_size: Number
+    """The logo's width as a percentage of the frame's width. Key LOGO_SIZE, flag --logo-size PERCENT, default 15."""
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str

@@ -1,0 +1,633 @@
+#include "text.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vips/vips.h>
+
+#include "color.h"
+#include "tiles.h"
+
+static void set_reason(char *reason, size_t len, const char *what)
+{
+    const char *const e = vips_error_buffer();
+    if (reason && len)
+        snprintf(reason, len, "%s%s%.*s", what, e && *e ? ": " : "", (int)strcspn(e ? e : "", "\n"),
+                 e ? e : "");
+    vips_error_clear();
+}
+
+void gv_overlay_free(GvOverlay **o)
+{
+    if (!o || !*o)
+        return;
+    free((*o)->py);
+    free(*o);
+    *o = NULL;
+}
+
+static GvOverlay *overlay_alloc(int w, int h)
+{
+    if (w <= 0 || h <= 0 || (size_t)w > SIZE_MAX / 4 / (size_t)h)
+        return NULL;
+    GvOverlay *const o = calloc(1, sizeof(*o));
+    const size_t n = (size_t)w * (size_t)h;
+    if (!o || !(o->py = malloc(4 * n))) {
+        free(o);
+        return NULL;
+    }
+    o->w = w;
+    o->h = h;
+    o->pu = o->py + n;
+    o->pv = o->pu + n;
+    o->pa = o->pv + n;
+    return o;
+}
+
+/* An sRGB image with alpha (any format) into a new overlay. */
+static int rgba_to_overlay(VipsImage *img, GvOverlay **out, char *reason, size_t len)
+{
+    VipsImage *s = NULL, *a = NULL, *u = NULL;
+    int ret = 0;
+    if (vips_colourspace(img, &s, VIPS_INTERPRETATION_sRGB, NULL) ||
+        (s->Bands == 3 ? vips_bandjoin_const1(s, &a, 255, NULL) : vips_copy(s, &a, NULL)) ||
+        vips_cast(a, &u, VIPS_FORMAT_UCHAR, NULL)) {
+        set_reason(reason, len, "cannot convert the image");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    size_t size;
+    uint8_t *const px = vips_image_write_to_memory(u, &size);
+    if (!px || u->Bands != 4 || size != (size_t)u->Xsize * u->Ysize * 4) {
+        g_free(px);
+        set_reason(reason, len, "cannot read the image's pixels");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    GvOverlay *const o = overlay_alloc(u->Xsize, u->Ysize);
+    if (!o) {
+        g_free(px);
+        ret = -ENOMEM;
+        goto end;
+    }
+    const size_t n = (size_t)o->w * (size_t)o->h;
+    for (size_t i = 0; i < n; i++) {
+        gv_rgb_to_yuv(px[4 * i], px[4 * i + 1], px[4 * i + 2], &o->py[i], &o->pu[i], &o->pv[i]);
+        o->pa[i] = px[4 * i + 3];
+    }
+    g_free(px);
+    *out = o;
+end:
+    if (u)
+        g_object_unref(u);
+    if (a)
+        g_object_unref(a);
+    if (s)
+        g_object_unref(s);
+    return ret;
+}
+
+/* The text as Pango markup in the colour asked for. */
+static char *markup(const char *text, const uint8_t rgb[3])
+{
+    gchar *const esc = g_markup_escape_text(text, -1);
+    char *const m = esc ? g_strdup_printf("<span foreground=\"#%02x%02x%02x\">%s</span>", rgb[0],
+                                          rgb[1], rgb[2], esc)
+                        : NULL;
+    g_free(esc);
+    return m;
+}
+
+/* A canvas of w x h filled with r, g, b, a. */
+static VipsImage *canvas(int w, int h, double r, double g, double b, double a)
+{
+    VipsImage *black = NULL, *filled = NULL;
+    const double ink[4] = { r, g, b, a };
+    if (vips_black(&black, w, h, "bands", 4, NULL))
+        return NULL;
+    if (vips_linear(black, &filled, (double[]){ 0, 0, 0, 0 }, (double *)ink, 4, NULL))
+        filled = NULL;
+    g_object_unref(black);
+    if (!filled)
+        return NULL;
+    VipsImage *u = NULL;
+    vips_cast(filled, &u, VIPS_FORMAT_UCHAR, NULL);
+    g_object_unref(filled);
+    if (u)
+        u->Type = VIPS_INTERPRETATION_sRGB;
+    return u;
+}
+
+/* gv_text_render() for Pango markup m (owned by the caller). */
+static int render_markup(const char *m, const GvTextLook *look, int max_w, int max_lines,
+                         GvOverlay **out, char *reason, size_t len)
+{
+    const int px = look->px > 2 ? look->px : 2;
+    const int pad = look->style == GV_TEXT_NONE ? 0 : (px + 2) / 3;
+    const int inner = max_w - 2 * pad;
+    if (inner < px)
+        return 0; /* no room for a letter */
+    char font[256];
+    snprintf(font, sizeof(font), "%s %d", look->font && *look->font ? look->font : "Sans", px);
+    VipsImage *t = NULL, *cut = NULL, *base = NULL, *composed = NULL, *u = NULL;
+    int ret = 0;
+    /* at 72 dpi a size in points is one in pixels */
+    if (vips_text(&t, m, "font", font, "dpi", 72, "width", inner, "wrap", VIPS_TEXT_WRAP_WORD_CHAR,
+                  "rgba", TRUE, "align", VIPS_ALIGN_CENTRE, NULL)) {
+        set_reason(reason, len, "cannot render the text");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    /* at most max_lines lines: a line is about 1.2 em */
+    const int most = max_lines > 0 ? (int)ceil(max_lines * px * 1.25) : t->Ysize;
+    if (vips_crop(t, &cut, 0, 0, t->Xsize, t->Ysize < most ? t->Ysize : most, NULL)) {
+        set_reason(reason, len, "cannot render the text");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    const int w = cut->Xsize + 2 * pad, h = cut->Ysize + 2 * pad;
+    if (look->style == GV_TEXT_PLATE) {
+        base = canvas(w, h, 0, 0, 0, 150);
+    } else if (look->style == GV_TEXT_SHADOW) {
+        /* the letters' alpha, blurred and offset, in black */
+        VipsImage *alpha = NULL, *blur = NULL, *shadow = NULL, *blk = NULL;
+        const int off = px / 14 + 1;
+        if (!vips_extract_band(cut, &alpha, 3, NULL) &&
+            !vips_gaussblur(alpha, &blur, px / 12.0 + 0.8, NULL) &&
+            (blk = canvas(cut->Xsize, cut->Ysize, 0, 0, 0, 0)) &&
+            !vips_bandjoin2(blk, blur, &shadow, NULL)) {
+            VipsImage *s3 = NULL, *sa = NULL, *sh = NULL;
+            /* RGB of the black canvas, alpha of the blur */
+            if (!vips_extract_band(blk, &s3, 0, "n", 3, NULL) &&
+                !vips_bandjoin2(s3, blur, &sa, NULL) && !vips_cast(sa, &sh, VIPS_FORMAT_UCHAR, NULL)) {
+                sh->Type = VIPS_INTERPRETATION_sRGB;
+                VipsImage *c = canvas(w, h, 0, 0, 0, 0);
+                if (c && !vips_composite2(c, sh, &base, VIPS_BLEND_MODE_OVER, "x", pad + off, "y",
+                                          pad + off, NULL)) {
+                    /* base set */
+                }
+                if (c)
+                    g_object_unref(c);
+            }
+            if (s3)
+                g_object_unref(s3);
+            if (sa)
+                g_object_unref(sa);
+            if (sh)
+                g_object_unref(sh);
+        }
+        if (alpha)
+            g_object_unref(alpha);
+        if (blur)
+            g_object_unref(blur);
+        if (blk)
+            g_object_unref(blk);
+        if (shadow)
+            g_object_unref(shadow);
+    } else {
+        base = canvas(w, h, 0, 0, 0, 0);
+    }
+    if (!base || vips_composite2(base, cut, &composed, VIPS_BLEND_MODE_OVER, "x", pad, "y", pad,
+                                 NULL) ||
+        vips_cast(composed, &u, VIPS_FORMAT_UCHAR, NULL)) {
+        set_reason(reason, len, "cannot render the text");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    ret = rgba_to_overlay(u, out, reason, len);
+end:
+    if (u)
+        g_object_unref(u);
+    if (composed)
+        g_object_unref(composed);
+    if (base)
+        g_object_unref(base);
+    if (cut)
+        g_object_unref(cut);
+    if (t)
+        g_object_unref(t);
+    return ret;
+}
+
+int gv_text_render(const char *text, const GvTextLook *look, int max_w, int max_lines,
+                   GvOverlay **out, char *reason, size_t len)
+{
+    *out = NULL;
+    if (!text || !*text)
+        return 0;
+    char *const m = markup(text, look->rgb);
+    if (!m)
+        return -ENOMEM;
+    const int ret = render_markup(m, look, max_w, max_lines, out, reason, len);
+    g_free(m);
+    return ret;
+}
+
+int gv_logo_load(const char *path, int width, GvOverlay **out, char *reason, size_t len)
+{
+    *out = NULL;
+    if (gv_tiles_init() < 0)
+        return GV_ERR_DECODE;
+    VipsImage *img = NULL, *rot = NULL, *s = NULL, *pre = NULL, *res = NULL, *un = NULL;
+    int ret = 0;
+    if (!(img = vips_image_new_from_file(path, NULL)) || vips_autorot(img, &rot, NULL) ||
+        vips_colourspace(rot, &s, VIPS_INTERPRETATION_sRGB, NULL)) {
+        set_reason(reason, len, "cannot read the logo");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    if (s->Xsize > 16384 || s->Ysize > 16384) {
+        snprintf(reason, len, "a logo of %dx%d is too large (at most 16384 a side)", s->Xsize,
+                 s->Ysize);
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    /* scaled with its alpha premultiplied, so edges do not darken */
+    VipsImage *with_alpha = NULL;
+    if (s->Bands == 3 ? vips_bandjoin_const1(s, &with_alpha, 255, NULL)
+                      : vips_copy(s, &with_alpha, NULL)) {
+        set_reason(reason, len, "cannot read the logo");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    const double scale = (double)width / with_alpha->Xsize;
+    const int bad = vips_premultiply(with_alpha, &pre, NULL) ||
+                    vips_resize(pre, &res, scale, "kernel", VIPS_KERNEL_LANCZOS3, NULL) ||
+                    vips_unpremultiply(res, &un, NULL);
+    g_object_unref(with_alpha);
+    if (bad) {
+        set_reason(reason, len, "cannot scale the logo");
+        ret = GV_ERR_DECODE;
+        goto end;
+    }
+    un->Type = VIPS_INTERPRETATION_sRGB;
+    ret = rgba_to_overlay(un, out, reason, len);
+end:
+    if (un)
+        g_object_unref(un);
+    if (res)
+        g_object_unref(res);
+    if (pre)
+        g_object_unref(pre);
+    if (s)
+        g_object_unref(s);
+    if (rot)
+        g_object_unref(rot);
+    if (img)
+        g_object_unref(img);
+    return ret;
+}
+
+/* ---- blending ---- */
+
+#define FULL (255u * 256u)
+
+void gv_overlay_blend_picture(const GvOverlay *o, GvPicture *pic, int g)
+{
+    if (!o || g <= 0)
+        return;
+    const uint32_t gg = (uint32_t)(g > 256 ? 256 : g);
+    const int x0 = o->x < 0 ? 0 : o->x, y0 = o->y < 0 ? 0 : o->y;
+    const int x1 = o->x + o->w < pic->width ? o->x + o->w : pic->width;
+    const int y1 = o->y + o->h < pic->height ? o->y + o->h : pic->height;
+    for (int y = y0; y < y1; y++) {
+        uint8_t *const d = pic->data[0] + (size_t)y * pic->linesize[0];
+        const size_t row = (size_t)(y - o->y) * (size_t)o->w;
+        for (int x = x0; x < x1; x++) {
+            const size_t i = row + (size_t)(x - o->x);
+            const uint32_t a = o->pa[i] * gg;
+            d[x] = (uint8_t)((d[x] * (FULL - a) + o->py[i] * a + FULL / 2) / FULL);
+        }
+    }
+    /* chroma: the alpha-weighted mean over each 2 x 2 block (x, y even) */
+    for (int cy = y0 / 2; cy < (y1 + 1) / 2; cy++) {
+        uint8_t *const du = pic->data[1] + (size_t)cy * pic->linesize[1];
+        uint8_t *const dv = pic->data[2] + (size_t)cy * pic->linesize[2];
+        for (int cx = x0 / 2; cx < (x1 + 1) / 2; cx++) {
+            uint32_t sa = 0, su = 0, sv = 0;
+            for (int dy = 0; dy < 2; dy++)
+                for (int dx = 0; dx < 2; dx++) {
+                    const int x = 2 * cx + dx - o->x, y = 2 * cy + dy - o->y;
+                    if (x < 0 || y < 0 || x >= o->w || y >= o->h)
+                        continue;
+                    const size_t i = (size_t)y * (size_t)o->w + (size_t)x;
+                    const uint32_t a = o->pa[i] * gg;
+                    sa += a;
+                    su += o->pu[i] * a;
+                    sv += o->pv[i] * a;
+                }
+            if (!sa)
+                continue;
+            du[cx] = (uint8_t)((du[cx] * (4 * FULL - sa) + su + 2 * FULL) / (4 * FULL));
+            dv[cx] = (uint8_t)((dv[cx] * (4 * FULL - sa) + sv + 2 * FULL) / (4 * FULL));
+        }
+    }
+}
+
+void gv_overlay_blend_tile(const GvOverlay *o, GvTile *t, int x, int y)
+{
+    if (!o)
+        return;
+    for (int oy = 0; oy < o->h; oy++) {
+        const int ty = y + oy;
+        if (ty < 0 || ty >= t->h)
+            continue;
+        for (int ox = 0; ox < o->w; ox++) {
+            const int tx = x + ox;
+            if (tx < 0 || tx >= t->w)
+                continue;
+            const size_t i = (size_t)oy * (size_t)o->w + (size_t)ox;
+            const size_t j = (size_t)ty * (size_t)t->w + (size_t)tx;
+            const uint32_t a = o->pa[i] * 256u;
+            t->y[j] = (uint8_t)((t->y[j] * (FULL - a) + o->py[i] * a + FULL / 2) / FULL);
+            t->u[j] = (uint8_t)((t->u[j] * (FULL - a) + o->pu[i] * a + FULL / 2) / FULL);
+            t->v[j] = (uint8_t)((t->v[j] * (FULL - a) + o->pv[i] * a + FULL / 2) / FULL);
+        }
+    }
+}
+
+/* ---- captions ---- */
+
+/* The value part of a libvips EXIF string: "2019:06:01 12:00:00 (2019:06:01
+ * 12:00:00, ASCII, 20 components, 20 bytes)" gives its text before " (". */
+static char *exif_value(VipsImage *img, const char *name)
+{
+    const char *s = NULL;
+    if (vips_image_get_typeof(img, name) == 0 || vips_image_get_string(img, name, &s) || !s)
+        return NULL;
+    const char *const paren = strstr(s, " (");
+    const size_t n = paren ? (size_t)(paren - s) : strlen(s);
+    char *const v = strndup(s, n);
+    /* trailing blanks that some cameras pad with */
+    for (size_t i = v ? strlen(v) : 0; i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\0'); i--)
+        v[i - 1] = 0;
+    if (v && !*v) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* An XMP property: <NAME>value</NAME> (or its rdf:li), or NAME="value". */
+static char *xmp_value(VipsImage *img, const char *name)
+{
+    const void *data;
+    size_t size;
+    if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) == 0 ||
+        vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &size))
+        return NULL;
+    char *const xmp = strndup(data, size);
+    if (!xmp)
+        return NULL;
+    char *out = NULL, key[96];
+    snprintf(key, sizeof(key), "%s=\"", name);
+    const char *p = strstr(xmp, key);
+    if (p) {
+        p += strlen(key);
+        const char *const e = strchr(p, '"');
+        out = e ? strndup(p, (size_t)(e - p)) : NULL;
+    } else {
+        snprintf(key, sizeof(key), "<%s", name);
+        p = strstr(xmp, key);
+        const char *open = p ? strchr(p, '>') : NULL;
+        if (open) {
+            open++;
+            const char *li = strstr(open, "<rdf:li");
+            snprintf(key, sizeof(key), "</%s>", name);
+            const char *const close = strstr(open, key);
+            if (li && close && li < close && (li = strchr(li, '>')))
+                open = li + 1;
+            const char *const e = strchr(open, '<');
+            out = e ? strndup(open, (size_t)(e - open)) : NULL;
+        }
+    }
+    free(xmp);
+    if (out && !*out) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static char *sidecar(const char *path)
+{
+    const char *const slash = strrchr(path, '/');
+    const char *const dot = strrchr(path, '.');
+    const size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+    char *const name = malloc(stem + 5);
+    if (!name)
+        return NULL;
+    memcpy(name, path, stem);
+    memcpy(name + stem, ".txt", 5);
+    FILE *const f = fopen(name, "rb");
+    free(name);
+    if (!f)
+        return NULL;
+    char buf[1025];
+    const size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    /* only text: invalid UTF-8 is not shown */
+    if (!*buf || !g_utf8_validate(buf, -1, NULL))
+        return NULL;
+    return strdup(buf);
+}
+
+char *gv_caption_text(const char *path, const char *mode)
+{
+    if (!path || !mode || !strcmp(mode, "none"))
+        return NULL;
+    if (!strcmp(mode, "filename")) {
+        const char *const slash = strrchr(path, '/');
+        const char *const base = slash ? slash + 1 : path;
+        const char *const dot = strrchr(base, '.');
+        char *const s = strndup(base, dot && dot > base ? (size_t)(dot - base) : strlen(base));
+        if (s && !g_utf8_validate(s, -1, NULL)) {
+            free(s);
+            return NULL;
+        }
+        return s;
+    }
+    if (!strcmp(mode, "sidecar"))
+        return sidecar(path);
+    const int date = !strcmp(mode, "date");
+    if (!date && strncmp(mode, "exif:", 5))
+        return NULL;
+    VipsImage *const img = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (!img) {
+        vips_error_clear();
+        return NULL;
+    }
+    char *v = NULL;
+    if (date) {
+        if (!(v = exif_value(img, "exif-ifd2-DateTimeOriginal")))
+            v = exif_value(img, "exif-ifd0-DateTime");
+        /* "YYYY:MM:DD HH:MM:SS" -> "YYYY-MM-DD" */
+        if (v && strlen(v) >= 10 && v[4] == ':' && v[7] == ':') {
+            v[4] = v[7] = '-';
+            v[10] = 0;
+        }
+    } else {
+        char name[96];
+        for (int ifd = 0; ifd < 5 && !v; ifd++) {
+            snprintf(name, sizeof(name), "exif-ifd%d-%s", ifd, mode + 5);
+            v = exif_value(img, name);
+        }
+        if (!v)
+            v = xmp_value(img, mode + 5);
+    }
+    g_object_unref(img);
+    if (v && !g_utf8_validate(v, -1, NULL)) {
+        free(v);
+        v = NULL;
+    }
+    return v;
+}
+
+int gv_caption_make(const GvCaptionSpec *c, const char *path, const GvTile *t, GvOverlay **out)
+{
+    *out = NULL;
+    char *const text = gv_caption_text(path, c->mode);
+    if (!text)
+        return 0;
+    /* the window the zoom keeps at its closest (src/view.c's), and for a
+     * panorama or tall image what both ends of its pan share */
+    const double kb = 1 + c->ken_burns / 100;
+    double fx = c->crop == GV_CROP_LEFT ? 0 : c->crop == GV_CROP_RIGHT ? 1 : 0.5;
+    double fy = c->crop == GV_CROP_TOP ? 0 : c->crop == GV_CROP_BOTTOM ? 1 : 0.5;
+    if (t->focus_x >= 0)
+        fx = t->focus_x;
+    if (t->focus_y >= 0)
+        fy = t->focus_y;
+    double wn = t->w / kb, hn = t->h / kb, left = fx * (t->w - wn), top = fy * (t->h - hn);
+    if (c->ken_burns > 0 && t->aspect >= 1.5) {
+        left = t->w - wn;
+        wn = 2 * wn - t->w;
+    } else if (c->ken_burns > 0 && t->aspect > 0 && t->aspect <= 1 / 1.5) {
+        top = t->h - hn;
+        hn = 2 * hn - t->h;
+    }
+    GvTextLook look = c->look;
+    look.px = (int)floor(look.px * c->scale / kb + 0.5);
+    const int margin = look.px / 3;
+    GvOverlay *o = NULL;
+    char reason[128];
+    int ret = gv_text_render(text, &look, (int)wn - 2 * margin, 2, &o, reason, sizeof(reason));
+    free(text);
+    if (ret < 0 || !o)
+        return ret == -ENOMEM ? ret : 0; /* a caption that cannot render is left out */
+    o->x = (int)floor(left + (wn - o->w) / 2 + 0.5);
+    o->y = (int)floor(top + hn - margin - o->h + 0.5);
+    *out = o;
+    return 0;
+}
+
+int gv_caption_apply(const GvCaptionSpec *c, const char *path, GvTile *t)
+{
+    GvOverlay *o = NULL;
+    const int ret = gv_caption_make(c, path, t, &o);
+    if (o)
+        gv_overlay_blend_tile(o, t, o->x, o->y);
+    gv_overlay_free(&o);
+    return ret;
+}
+
+/* ---- the title card and the logo ---- */
+
+int gv_overlays_init(GvOverlays *ov, const GvSettings *s, const GvLog *log)
+{
+    memset(ov, 0, sizeof(*ov));
+    ov->fps_num = s->fps_num;
+    ov->fps_den = s->fps_den;
+    ov->title_s = s->title_duration;
+    char reason[256] = "";
+    int ret = 0;
+    const int has_title = s->title && *s->title, has_sub = s->subtitle && *s->subtitle;
+    if ((has_title || has_sub) && (ret = gv_tiles_init()) < 0)
+        return ret;
+    if (has_title || has_sub) {
+        const int px = s->title_size > 0 ? s->title_size : (s->height + 6) / 12;
+        const GvTextLook look = { s->font, px,
+                                  { s->text_color[0], s->text_color[1], s->text_color[2] },
+                                  s->text_style };
+        /* the title, and under it the subtitle at 55 % of its size, as one
+         * block with one plate behind both */
+        gchar *const et = g_markup_escape_text(has_title ? s->title : "", -1);
+        gchar *const es = g_markup_escape_text(has_sub ? s->subtitle : "", -1);
+        gchar *const m = g_strdup_printf(
+            "<span foreground=\"#%02x%02x%02x\">%s%s<span size=\"%d\">%s</span></span>",
+            look.rgb[0], look.rgb[1], look.rgb[2], et, has_title && has_sub ? "\n" : "",
+            px * 55 / 100 * 1024, es);
+        g_free(et);
+        g_free(es);
+        if (!m)
+            return -ENOMEM;
+        GvOverlay *t = NULL;
+        ret = render_markup(m, &look, s->width * 9 / 10, 6, &t, reason, sizeof(reason));
+        g_free(m);
+        if (ret < 0) {
+            if (ret != -ENOMEM)
+                gv_log(log, GV_LOG_ERROR, "TITLE: %s", reason);
+            return ret == -ENOMEM ? ret : GV_ERR_SETTING;
+        }
+        if (t) {
+            t->x = ((s->width - t->w) / 2) & ~1;
+            t->y = ((s->height - t->h) / 2) & ~1;
+        }
+        ov->title = t;
+    }
+    if (s->logo && *s->logo) {
+        const int w = (int)floor(s->width * s->logo_size / 100 + 0.5);
+        if ((ret = gv_logo_load(s->logo, w > 1 ? w : 1, &ov->logo, reason, sizeof(reason))) < 0) {
+            if (ret != -ENOMEM)
+                gv_log(log, GV_LOG_ERROR, "LOGO: '%s': %s", s->logo, reason);
+            gv_overlays_free(ov);
+            return ret == -ENOMEM ? ret : GV_ERR_SETTING;
+        }
+        GvOverlay *const l = ov->logo;
+        const int m = ((s->width < s->height ? s->width : s->height) * 3 / 100) & ~1;
+        const GvLogoPosition p = s->logo_position;
+        const int right = p == GV_LOGO_BOTTOM_RIGHT || p == GV_LOGO_TOP_RIGHT;
+        const int bottom = p == GV_LOGO_BOTTOM_RIGHT || p == GV_LOGO_BOTTOM_LEFT;
+        l->x = p == GV_LOGO_CENTER ? (s->width - l->w) / 2 : right ? s->width - m - l->w : m;
+        l->y = p == GV_LOGO_CENTER ? (s->height - l->h) / 2 : bottom ? s->height - m - l->h : m;
+        l->x &= ~1;
+        l->y &= ~1;
+    }
+    return 0;
+}
+
+int gv_title_opacity(const GvOverlays *ov, int64_t frame)
+{
+    if (!ov->title || ov->fps_num <= 0)
+        return 0;
+    const double t = (double)frame * ov->fps_den / ov->fps_num, d = ov->title_s;
+    /* fades of half a second, or a quarter of a short title each */
+    const double fade = d >= 2 ? 0.5 : d / 4;
+    if (t >= d)
+        return 0;
+    const double g = fmin(fmin((t + 1e-9) / fade, (d - t) / fade), 1);
+    return g <= 0 ? 0 : (int)floor(256 * g + 0.5);
+}
+
+void gv_overlays_apply(const GvOverlays *ov, int64_t frame, GvPicture *pic)
+{
+    if (!ov)
+        return;
+    if (ov->title)
+        gv_overlay_blend_picture(ov->title, pic, gv_title_opacity(ov, frame));
+    if (ov->logo)
+        gv_overlay_blend_picture(ov->logo, pic, 256);
+}
+
+void gv_overlays_free(GvOverlays *ov)
+{
+    if (!ov)
+        return;
+    gv_overlay_free(&ov->title);
+    gv_overlay_free(&ov->logo);
+}
