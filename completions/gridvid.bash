@@ -58,6 +58,7 @@ _gridvid()
     --text-style) values='plate shadow none' ;;
     --caption) values='none filename date exif: sidecar' ;;
     --logo-position) values='top-left top-right bottom-left bottom-right center' ;;
+    --beat-sync) values='off steps pulse' ;;
     --gpu-device) values='llvmpipe' ;;
     --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
@@ -88,7 +89,7 @@ _gridvid()
             --strict --max-pixels --clip-loop --clip-start --live-photos --ken-burns --camera
             --tilt --turn --fov --distance --depth-fade --title --subtitle --title-duration
             --font --title-size --text-color --text-style --caption --caption-size --logo
-            --logo-position --logo-size --codec --encoder --crf --preset --bitrate --audio
+            --logo-position --logo-size --beat-sync --codec --encoder --crf --preset --bitrate --audio
             --videotoolbox --gpu --gpu-decode --gpu-device --gpu-memory --memory-limit
             --threads --batch --stream --temp-dir --preview --at --demo --env-file --progress --dry-run -q --quiet
             -v --verbose -h --help --version --'

@@ -32,6 +32,7 @@ _Static_assert(sizeof(GvLivePhotos) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvCamera) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvTextStyle) == sizeof(int), "enum size");
 _Static_assert(sizeof(GvLogoPosition) == sizeof(int), "enum size");
+_Static_assert(sizeof(GvBeatSync) == sizeof(int), "enum size");
 
 #define MAX_FPS 1000
 #define MAX_DURATION 3600
@@ -369,6 +370,11 @@ static const Name logo_position_names[] = {
     { "bottom-right", GV_LOGO_BOTTOM_RIGHT }, { "bottom-left", GV_LOGO_BOTTOM_LEFT },
     { "top-right", GV_LOGO_TOP_RIGHT },       { "top-left", GV_LOGO_TOP_LEFT },
     { "center", GV_LOGO_CENTER },             { "centre", GV_LOGO_CENTER },
+    { NULL, 0 },
+};
+
+static const Name beat_sync_names[] = {
+    { "off", GV_BEAT_OFF }, { "steps", GV_BEAT_STEPS }, { "pulse", GV_BEAT_PULSE },
     { NULL, 0 },
 };
 
@@ -862,6 +868,10 @@ static const Key keys[] = {
     REAL("LOGO_SIZE", "--logo-size", "PERCENT",
          "the logo's width as a percentage of the frame's width", "15", logo_size, 1, 100, 0,
          "expected a percentage from 1 to 100, such as 15"),
+    ENUM("BEAT_SYNC", "--beat-sync", "off|steps|pulse",
+         "the wall's motion follows the beat of AUDIO: rows move in eased steps that land on "
+         "the beats (steps), or speed up in pulses on them (pulse); the video still loops "
+         "seamlessly", "off", beat_sync, beat_sync_names, "expected off, steps or pulse"),
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
     CUSTOM("CODEC", "--codec", "CODEC",
@@ -1311,6 +1321,30 @@ static int check_words(const GvSettings *s, char *err, const size_t errlen)
     return 0;
 }
 
+/* BEAT_SYNC: the beats come from AUDIO, so anything but off needs it. */
+static int check_music(const GvSettings *s, char *err, const size_t errlen)
+{
+    int ret;
+    if ((ret = check_enum(err, errlen, "BEAT_SYNC", (int)s->beat_sync, GV_BEAT_PULSE + 1)) < 0)
+        return ret;
+    if (s->beat_sync != GV_BEAT_OFF && (!s->audio || !*s->audio)) {
+        set_err(err, errlen, "BEAT_SYNC %s needs AUDIO: the beats come from the soundtrack",
+                gv_setting_name("BEAT_SYNC", (int)s->beat_sync));
+        return GV_ERR_SETTING;
+    }
+    return 0;
+}
+
+/* What goes beyond the sliding wall: zoom and camera, words and logo, music. */
+static int check_effects(const GvSettings *s, char *err, const size_t errlen)
+{
+    int ret;
+    if ((ret = check_view(s, err, errlen)) < 0 || (ret = check_words(s, err, errlen)) < 0 ||
+        (ret = check_music(s, err, errlen)) < 0)
+        return ret;
+    return 0;
+}
+
 GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t errlen)
 {
     set_err(err, errlen, "%s", "");
@@ -1398,7 +1432,7 @@ GV_API int gv_settings_validate(const GvSettings *s, char *err, const size_t err
         return ret;
     if (!(s->speed >= 0 && s->speed <= MAX_SPEED))
         return bad_real(err, errlen, "SPEED", s->speed, find_key("SPEED")->expect);
-    if ((ret = check_view(s, err, errlen)) < 0 || (ret = check_words(s, err, errlen)) < 0)
+    if ((ret = check_effects(s, err, errlen)) < 0)
         return ret;
     if (s->bitrate <= 0 || s->bitrate > MAX_BITRATE)
         return bad_int(err, errlen, "BITRATE", s->bitrate, find_key("BITRATE")->expect);

@@ -61,6 +61,44 @@ double gv_ease(GvEasing e, double p)
     }
 }
 
+/* Steps: interval k between q_k and q_{k+1} (q_0 = 0, the beats, 1) holds,
+ * then moves eased in and out over its last GV_BEAT_MOVE, landing on the
+ * beat: e = (k + s) / (n + 1). */
+static double beat_steps(const double *beats, int n, double duration, double p)
+{
+    int k = 0;
+    while (k < n && beats[k] / duration <= p)
+        k++;
+    const double q0 = k == 0 ? 0 : beats[k - 1] / duration;
+    const double q1 = k == n ? 1 : beats[k] / duration;
+    const double u = q1 > q0 ? (p - q0) / (q1 - q0) : 1;
+    const double hold = 1 - GV_BEAT_MOVE;
+    const double s = u <= hold ? 0 : (1 - cos(M_PI * (u - hold) / GV_BEAT_MOVE)) / 2;
+    return (k + s) / (n + 1);
+}
+
+/* Pulses: E(t) = t + A tau sum over beats b <= t of (1 - exp(-(t - b) / tau)),
+ * the integral of a speed 1 + A exp(-(t - b) / tau) after each beat; e = E(pD) / E(D). */
+static double beat_pulse_integral(const double *beats, int n, double t)
+{
+    double e = t;
+    for (int i = 0; i < n && beats[i] <= t; i++)
+        e += GV_BEAT_PULSE_GAIN * GV_BEAT_PULSE_TAU * (1 - exp(-(t - beats[i]) / GV_BEAT_PULSE_TAU));
+    return e;
+}
+
+double gv_beat_ease(int mode, const double *beats, int n, double duration, double p)
+{
+    const double whole = floor(p);
+    p -= whole;
+    double e;
+    if (mode == GV_BEAT_STEPS)
+        e = beat_steps(beats, n, duration, p);
+    else
+        e = beat_pulse_integral(beats, n, p * duration) / beat_pulse_integral(beats, n, duration);
+    return whole + e;
+}
+
 double gv_sample_progress(int64_t i, int64_t frames, int j, int n)
 {
     const double f = (double)frames;
@@ -163,7 +201,10 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
 double gv_lane_offset(const GvLayout *l, int lane, double p)
 {
     const GvLane *const ln = &l->lanes[lane];
-    return ln->sign * ln->travel * gv_ease(l->p.easing, p);
+    const double e = l->p.n_beats > 0 ? gv_beat_ease(l->p.beat_mode, l->p.beats, l->p.n_beats,
+                                                      l->p.duration, p)
+                                      : gv_ease(l->p.easing, p);
+    return ln->sign * ln->travel * e;
 }
 
 GvOffset gv_offset_quantize(double u, int64_t period)

@@ -28,6 +28,11 @@ typedef struct GvLayoutParams {
     int fps_num, fps_den;
     int motion_blur;         /* samples per frame, >= 1 */
     int view_cross;          /* cross length a camera sees (src/view.h), 0 = the frame's */
+    /* BEAT_SYNC: the motion follows these beat times (seconds, ascending,
+     * within (0, duration)) instead of EASING; n_beats 0: off */
+    int beat_mode;           /* GV_BEAT_STEPS or GV_BEAT_PULSE */
+    const double *beats;
+    int n_beats;
 } GvLayoutParams;
 
 typedef struct GvLane {
@@ -79,6 +84,21 @@ int gv_auto_lanes(int cross, int thick, int gap);
 
 /* The easing curve e(p) as written in SPEC.md (also outside [0, 1]). */
 double gv_ease(GvEasing e, double p);
+
+/*
+ * The motion curve of BEAT_SYNC (docs/BEAT.md) at progress p, for beats
+ * at times beats[0..n) in a video of `duration` seconds: steps (mode
+ * GV_BEAT_STEPS) or pulses (GV_BEAT_PULSE). e(0) = 0, e(1) = 1, rising;
+ * outside [0, 1) it repeats, one further each period, so the loop closes.
+ */
+double gv_beat_ease(int mode, const double *beats, int n, double duration, double p);
+
+/* Share of each beat interval the steps spend moving (the rest holds). */
+#define GV_BEAT_MOVE 0.5
+/* Pulses: the speed rises by GV_BEAT_PULSE_GAIN times at a beat and decays
+ * with time constant GV_BEAT_PULSE_TAU seconds. */
+#define GV_BEAT_PULSE_GAIN 2.0
+#define GV_BEAT_PULSE_TAU 0.12
 
 /* Progress of motion-blur sample j of n in frame i of F. */
 double gv_sample_progress(int64_t i, int64_t frames, int j, int n);

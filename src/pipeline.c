@@ -42,6 +42,7 @@
 #include "threads.h"
 #include "tilestore.h"
 #include "view.h"
+#include "beat.h"
 
 #define DEMO_IMAGES 30
 /* Two queued frames keep the encoder fed (the compositor is ahead of it)
@@ -83,6 +84,7 @@ typedef struct Run {
     GvView view;          /* Ken Burns and the camera: the tiles' size and the wall's extent */
     GvCaptionSpec caption; /* CAPTION, drawn into the tiles */
     GvOverlays overlays;  /* the title card and the logo, blended into the frames */
+    GvBeats beats;        /* BEAT_SYNC: the soundtrack's beats */
 } Run;
 
 /* One pass from the layout to a finished file. */
@@ -759,6 +761,41 @@ static void plan_clips(const Attempt *a)
     }
 }
 
+/* BEAT_SYNC: the beats of AUDIO, or one warning where it has none. */
+static int find_beats(Run *run)
+{
+    const GvSettings *const s = run->s;
+    char reason[256] = "";
+    const double t0 = gv_now_s();
+    const int ret = gv_beats_find(s->audio, s->duration, &run->beats, reason, sizeof(reason));
+    if (ret < 0) {
+        if (ret != -ENOMEM)
+            gv_log(run->log, GV_LOG_ERROR, "BEAT_SYNC: '%s': %s", s->audio, reason);
+        return ret == -ENOMEM ? ret : GV_ERR_SETTING;
+    }
+    gv_log(run->log, GV_LOG_INFO, "beats: %d found in %.2f s", run->beats.n, gv_now_s() - t0);
+    if (run->beats.n == 0)
+        gv_log(run->log, GV_LOG_WARNING,
+               "BEAT_SYNC: no beat found in the first %g s of '%s': the wall moves as EASING says",
+               s->duration, s->audio);
+    return 0;
+}
+
+/* --dry-run's line of the beats: the tempo and every beat's time. */
+static void plan_beats(const Run *run)
+{
+    const GvBeats *const b = &run->beats;
+    if (run->s->beat_sync == GV_BEAT_OFF || !run->s->plan)
+        return;
+    char times[400] = "";
+    size_t used = 0;
+    for (int i = 0; i < b->n && used + 12 < sizeof(times); i++)
+        used += (size_t)snprintf(times + used, sizeof(times) - used, " %.3f", b->t[i]);
+    gv_plan_line(run->s, "beats: %.1f bpm, %d beats, %s: at%s%s s", b->bpm, b->n,
+                 gv_setting_name("BEAT_SYNC", run->s->beat_sync), times,
+                 used + 12 >= sizeof(times) ? " ..." : "");
+}
+
 static int run_attempt(Run *run, GvSummary *summary, int *again)
 {
     const GvSettings *const s = run->s;
@@ -766,6 +803,9 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
     GvLayoutParams lp = gv_layout_params(s, run->n);
     lp.view_cross = gv_view_cross(&run->view, lp.kind == GV_LAYOUT_ROWS ? lp.tile_h : lp.tile_w,
                                   lp.gap);
+    lp.beat_mode = s->beat_sync;
+    lp.beats = run->beats.t;
+    lp.n_beats = run->beats.n;
     int ret = gv_layout_init(&a.layout, &lp);
     if (ret == 0 && run->view.active)
         gv_view_attach(&run->view, &a.layout);
@@ -775,6 +815,7 @@ static int run_attempt(Run *run, GvSummary *summary, int *again)
                                                run->probe.flags)) == 0 &&
              (ret = open_tiles(&a)) == 0) {
         gv_plan_layout(s, &a.layout, run->n, run->probe.skipped, a.sched.n_shown);
+        plan_beats(run);
         if (s->plan)
             plan_clips(&a);
         if (s->preview && s->dry_run)
@@ -844,6 +885,8 @@ static int start_run(Run *run)
     }
     if ((ret = gv_overlays_init(&run->overlays, s, run->log)) < 0)
         return ret;
+    if (s->beat_sync != GV_BEAT_OFF && (ret = find_beats(run)) < 0)
+        return ret;
     gv_rgb_to_yuv(s->background[0], s->background[1], s->background[2], &run->bg_yuv[0],
                   &run->bg_yuv[1], &run->bg_yuv[2]);
     if (s->progress) {
@@ -912,6 +955,7 @@ int gv_pipeline_run(const GvSettings *s, const GvHooks *hooks, const GvLog *log,
     gv_file_list_free(&run.files);
     gv_view_free(&run.view);
     gv_overlays_free(&run.overlays);
+    gv_beats_free(&run.beats);
     gv_jpeg_engines_close(&run.engines);
     return ret;
 }

@@ -74,6 +74,7 @@ static void test_spec_defaults(void)
     CHECK(s.logo == NULL);
     CHECK_INT(s.logo_position, GV_LOGO_BOTTOM_RIGHT);
     CHECK_NEAR(s.logo_size, 15.0, 0);
+    CHECK_INT(s.beat_sync, GV_BEAT_OFF);
     CHECK(s.gpu_device == NULL);
     CHECK_INT(s.gpu_memory_mib, 2048);
     CHECK_INT(s.memory_limit_mib, 0); /* auto */
@@ -443,6 +444,83 @@ static void test_words(void)
     CHECK_INT(gv_settings_validate(&s, NULL, 0), 0);
 }
 
+/* BEAT_SYNC: off, steps or pulse in any case; anything else is refused
+ * with the key named and nothing stored. The beats come from AUDIO, so
+ * steps or pulse without it is a bad setting naming BEAT_SYNC and AUDIO;
+ * with an audio path set, the whole is valid. */
+static void test_beat_sync(void)
+{
+    static const struct {
+        const char *v;
+        int sync;
+    } good[] = {
+        { "off", GV_BEAT_OFF },     { "steps", GV_BEAT_STEPS }, { "pulse", GV_BEAT_PULSE },
+        { "Steps", GV_BEAT_STEPS }, { "PULSE", GV_BEAT_PULSE }, { "OFF", GV_BEAT_OFF },
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        GvSettings s;
+        gv_default_settings(&s);
+        s.demo = 1;
+        char err[256] = "";
+        CHECK_INT(gv_settings_set(&s, "AUDIO", "music.mp3", err, sizeof(err)), 0);
+        CHECK_INT(gv_settings_set(&s, "BEAT_SYNC", good[i].v, err, sizeof(err)), 0);
+        CHECK_INT(s.beat_sync, good[i].sync);
+        const int ret = gv_settings_validate(&s, err, sizeof(err));
+        if (ret)
+            fprintf(stderr, "BEAT_SYNC=%s with AUDIO: %d (%s)\n", good[i].v, ret, err);
+        CHECK_INT(ret, 0);
+    }
+    CHECK(!strcmp(gv_setting_name("BEAT_SYNC", GV_BEAT_OFF), "off"));
+    CHECK(!strcmp(gv_setting_name("BEAT_SYNC", GV_BEAT_STEPS), "steps"));
+    CHECK(!strcmp(gv_setting_name("BEAT_SYNC", GV_BEAT_PULSE), "pulse"));
+
+    static const char *const bad[] = { "on", "beat", "step", "pulses", "", "1", "true",
+                                       "steps " };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        check_refused("BEAT_SYNC", bad[i]);
+
+    /* off needs nothing; steps and pulse need AUDIO (NULL or empty is none) */
+    GvSettings s;
+    gv_default_settings(&s);
+    s.demo = 1;
+    CHECK_INT(gv_settings_validate(&s, NULL, 0), 0);
+    static const char *const no_audio[] = { NULL, "" };
+    for (int sync = GV_BEAT_STEPS; sync <= GV_BEAT_PULSE; sync++) {
+        for (size_t i = 0; i < sizeof(no_audio) / sizeof(no_audio[0]); i++) {
+            gv_default_settings(&s);
+            s.demo = 1;
+            s.beat_sync = (GvBeatSync)sync;
+            s.audio = no_audio[i];
+            char err[256] = "";
+            CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
+            if (strncmp(err, "BEAT_SYNC ", 10) || !strstr(err, "needs AUDIO"))
+                fprintf(stderr, "BEAT_SYNC without AUDIO: %s\n", err);
+            CHECK(!strncmp(err, "BEAT_SYNC ", 10));
+            CHECK(strstr(err, sync == GV_BEAT_STEPS ? "steps" : "pulse") != NULL);
+            CHECK(strstr(err, "needs AUDIO") != NULL);
+        }
+        gv_default_settings(&s);
+        s.demo = 1;
+        s.beat_sync = (GvBeatSync)sync;
+        s.audio = "music.flac";
+        CHECK_INT(gv_settings_validate(&s, NULL, 0), 0);
+    }
+
+    /* set in the struct, out of range: gv_settings_validate() names the key */
+    static const int out[] = { -1, GV_BEAT_PULSE + 1 };
+    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+        gv_default_settings(&s);
+        s.demo = 1;
+        s.audio = "music.mp3";
+        s.beat_sync = (GvBeatSync)out[i];
+        char err[256] = "";
+        CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
+        if (strncmp(err, "BEAT_SYNC: '", 12))
+            fprintf(stderr, "validate BEAT_SYNC: %s\n", err);
+        CHECK(!strncmp(err, "BEAT_SYNC: '", 12));
+    }
+}
+
 /* The names the plan prints are the table's first spelling. */
 static void test_enum_names(void)
 {
@@ -463,6 +541,7 @@ int main(void)
     test_memory_limit();
     test_camera();
     test_words();
+    test_beat_sync();
     test_enum_names();
     return check_report("settings");
 }

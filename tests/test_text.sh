@@ -77,6 +77,32 @@ fi
   --preview p.png --at 1 --quiet
 check "preview: written with the title" [ -s p.png ]
 
+# --- music: the wall steps on the beats of a click track (120 bpm from 0.5 s) ---
+ffmpeg -v error -f lavfi -i \
+  "aevalsrc='if(gte(t,0.5)*lt(mod(t,0.5),0.01),0.8*sin(2*PI*2000*t)*exp(-mod(t,0.5)*400),0)':s=44100:d=8" \
+  clicks.wav
+"$GRIDVID" "${base[@]}" --audio clicks.wav --beat-sync steps --dry-run > plan.txt 2>&1
+check "beats: the tempo (120 bpm)" grep -Eq "^beats: 1(19|20|21)\.[0-9] bpm" plan.txt
+read -r -a bt <<< "$(sed -n 's/^beats: .* at \(.*\) s$/\1/p' plan.txt)"
+check "beats: 11 or 12 found in 6 s (${#bt[@]})" [ ${#bt[@]} -ge 11 ] && [ ${#bt[@]} -le 12 ]
+ok=1
+for t in "${bt[@]}"; do
+  # within one frame (1/10 s here; 1/30 s in tests/test_beat.c) of a click
+  awk -v t="$t" 'BEGIN { k = int((t - 0.5) / 0.5 + 0.5); d = t - (0.5 + 0.5 * k); exit !(d < 0.034 && d > -0.034) }' || ok=0
+done
+check "beats: each within 34 ms of a click (${bt[*]})" [ $ok -eq 1 ]
+"$GRIDVID" photos --size 320x240 --tile-height 80 --fps 30 --duration 6 --crf 0 --quiet --gpu false \
+  --audio clicks.wav --beat-sync steps -o steps.mp4
+# holds: runs of equal frames between the steps (at 30 fps, 7 or 8 of each 15)
+runs=$(ffmpeg -v error -i steps.mp4 -map 0:v -f framemd5 - | grep -v '^#' | awk -F, '{print $6}' |
+       uniq -c | awk '$1 >= 6' | wc -l)
+check "steps: the wall holds between beats ($runs holds)" [ "$runs" -ge 10 ]
+"$GRIDVID" "${base[@]}" --audio clicks.wav --beat-sync pulse -o pulse.mp4
+check "pulse: renders" [ -s pulse.mp4 ]
+"$GRIDVID" "${base[@]}" --beat-sync steps -o bad.mp4 2> err.txt; rc=$?
+check "beat sync without AUDIO: exit 2 ($rc)" [ $rc -eq 2 ]
+check "beat sync without AUDIO: says so" grep -q "BEAT_SYNC.*AUDIO" err.txt
+
 # --- bad values ----------------------------------------------------------------
 "$GRIDVID" "${base[@]}" --logo missing.png -o bad.mp4 2> err.txt; rc=$?
 check "missing logo: exit 2 ($rc)" [ $rc -eq 2 ]

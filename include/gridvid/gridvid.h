@@ -164,6 +164,14 @@ typedef enum GvLogoPosition {
     GV_LOGO_CENTER,
 } GvLogoPosition;
 
+/* How the wall's motion follows the beat of AUDIO (BEAT_SYNC); the video
+ * still loops seamlessly. */
+typedef enum GvBeatSync {
+    GV_BEAT_OFF = 0, /* the motion ignores the music */
+    GV_BEAT_STEPS,   /* rows move in eased steps that land on the beats */
+    GV_BEAT_PULSE,   /* rows speed up in pulses on the beats */
+} GvBeatSync;
+
 typedef enum GvOrder {
     GV_ORDER_NAME = 0, /* natural sort of the path */
     GV_ORDER_MTIME,
@@ -345,6 +353,10 @@ typedef struct GvSettings {
     const char *logo;
     GvLogoPosition logo_position;
     double logo_size;
+
+    /* Music: the wall's motion follows the beat of audio (GV_BEAT_OFF:
+     * it does not; anything else needs audio set). */
+    GvBeatSync beat_sync;
 
     uint8_t reserved[44];      /* for later fields; keep zero */
 } GvSettings;

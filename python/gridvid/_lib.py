@@ -128,6 +128,7 @@ class GvSettings(Structure):
         ("logo", c_char_p),
         ("logo_position", c_int),
         ("logo_size", c_double),
+        ("beat_sync", c_int),
         ("reserved", c_uint8 * 44),
     ]
 

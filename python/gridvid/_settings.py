@@ -111,6 +111,8 @@ class Settings(TypedDict, total=False):
     """Where the logo goes in the frame. Key LOGO_POSITION, flag --logo-position top-left|top-right|bottom-left|bottom-right|center, default bottom-right."""
     logo_size: Number
     """The logo's width as a percentage of the frame's width. Key LOGO_SIZE, flag --logo-size PERCENT, default 15."""
+    beat_sync: Literal['off', 'steps', 'pulse']
+    """The wall's motion follows the beat of AUDIO: rows move in eased steps that land on the beats (steps), or speed up in pulses on them (pulse); the video still loops seamlessly. Key BEAT_SYNC, flag --beat-sync off|steps|pulse, default off."""
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str
