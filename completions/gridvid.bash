@@ -42,7 +42,7 @@ _gridvid()
     --direction) values='left right alternate up down' ;;
     --easing) values='linear ease-in-out ease-in ease-out' ;;
     --order) values='name mtime shuffle shuffle: given' ;;
-    --codec) values='auto h264 hevc h265 av1 prores vp9' ;;
+    --codec) values='auto h264 hevc h265 av1 prores vp9 webp' ;;
     --encoder)
         values='auto libx264 libx265 libsvtav1 libaom-av1 prores_ks libvpx-vp9
             h264_videotoolbox hevc_videotoolbox prores_videotoolbox

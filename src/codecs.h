@@ -17,7 +17,8 @@
     X(HEVC, "hevc", "h265")     \
     X(AV1, "av1", NULL)         \
     X(PRORES, "prores", NULL)   \
-    X(VP9, "vp9", NULL)
+    X(VP9, "vp9", NULL)         \
+    X(WEBP, "webp", NULL)
 
 typedef enum GvCodec {
 #define GV_CODEC_ENUM(id, name, alias) GV_CODEC_##id,

@@ -25,6 +25,7 @@ void gv_overlay_free(GvOverlay **o)
     if (!o || !*o)
         return;
     free((*o)->py);
+    free((*o)->ca);
     free(*o);
     *o = NULL;
 }
@@ -299,7 +300,8 @@ void gv_overlay_blend_picture(const GvOverlay *o, GvPicture *pic, int g)
         for (int x = x0; x < x1; x++) {
             const size_t i = row + (size_t)(x - o->x);
             const uint32_t a = o->pa[i] * gg;
-            d[x] = (uint8_t)((d[x] * (FULL - a) + o->py[i] * a + FULL / 2) / FULL);
+            if (a)
+                d[x] = (uint8_t)((d[x] * (FULL - a) + o->py[i] * a + FULL / 2) / FULL);
         }
     }
     /* chroma: the alpha-weighted mean over each 2 x 2 block (x, y even) */
@@ -308,23 +310,52 @@ void gv_overlay_blend_picture(const GvOverlay *o, GvPicture *pic, int g)
         uint8_t *const dv = pic->data[2] + (size_t)cy * pic->linesize[2];
         for (int cx = x0 / 2; cx < (x1 + 1) / 2; cx++) {
             uint32_t sa = 0, su = 0, sv = 0;
-            for (int dy = 0; dy < 2; dy++)
-                for (int dx = 0; dx < 2; dx++) {
-                    const int x = 2 * cx + dx - o->x, y = 2 * cy + dy - o->y;
-                    if (x < 0 || y < 0 || x >= o->w || y >= o->h)
-                        continue;
-                    const size_t i = (size_t)y * (size_t)o->w + (size_t)x;
-                    const uint32_t a = o->pa[i] * gg;
-                    sa += a;
-                    su += o->pu[i] * a;
-                    sv += o->pv[i] * a;
-                }
+            if (o->ca && !(o->x & 1) && !(o->y & 1)) {
+                const size_t i = (size_t)(cy - o->y / 2) * (size_t)((o->w + 1) / 2) +
+                                 (size_t)(cx - o->x / 2);
+                sa = o->ca[i] * gg;
+                su = o->cu[i] * gg;
+                sv = o->cv[i] * gg;
+            } else {
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++) {
+                        const int x = 2 * cx + dx - o->x, y = 2 * cy + dy - o->y;
+                        if (x < 0 || y < 0 || x >= o->w || y >= o->h)
+                            continue;
+                        const size_t i = (size_t)y * (size_t)o->w + (size_t)x;
+                        const uint32_t a = o->pa[i] * gg;
+                        sa += a;
+                        su += o->pu[i] * a;
+                        sv += o->pv[i] * a;
+                    }
+            }
             if (!sa)
                 continue;
             du[cx] = (uint8_t)((du[cx] * (4 * FULL - sa) + su + 2 * FULL) / (4 * FULL));
             dv[cx] = (uint8_t)((dv[cx] * (4 * FULL - sa) + sv + 2 * FULL) / (4 * FULL));
         }
     }
+}
+
+int gv_overlay_prepare(GvOverlay *o)
+{
+    if (!o || o->ca)
+        return 0;
+    const int cw = (o->w + 1) / 2, ch = (o->h + 1) / 2;
+    const size_t n = (size_t)cw * (size_t)ch;
+    if (!(o->ca = calloc(3 * n, sizeof(*o->ca))))
+        return -ENOMEM;
+    o->cu = o->ca + n;
+    o->cv = o->cu + n;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++) {
+            const size_t i = (size_t)y * (size_t)o->w + (size_t)x;
+            const size_t c = (size_t)(y / 2) * (size_t)cw + (size_t)(x / 2);
+            o->ca[c] += o->pa[i];
+            o->cu[c] += (uint32_t)o->pu[i] * o->pa[i];
+            o->cv[c] += (uint32_t)o->pv[i] * o->pa[i];
+        }
+    return 0;
 }
 
 void gv_overlay_blend_tile(const GvOverlay *o, GvTile *t, int x, int y)
@@ -579,6 +610,10 @@ int gv_overlays_init(GvOverlays *ov, const GvSettings *s, const GvLog *log)
             t->y = ((s->height - t->h) / 2) & ~1;
         }
         ov->title = t;
+        if (gv_overlay_prepare(t) < 0) {
+            gv_overlays_free(ov);
+            return -ENOMEM;
+        }
     }
     if (s->logo && *s->logo) {
         const int w = (int)floor(s->width * s->logo_size / 100 + 0.5);
@@ -597,6 +632,10 @@ int gv_overlays_init(GvOverlays *ov, const GvSettings *s, const GvLog *log)
         l->y = p == GV_LOGO_CENTER ? (s->height - l->h) / 2 : bottom ? s->height - m - l->h : m;
         l->x &= ~1;
         l->y &= ~1;
+        if (gv_overlay_prepare(l) < 0) {
+            gv_overlays_free(ov);
+            return -ENOMEM;
+        }
     }
     return 0;
 }

@@ -21,7 +21,14 @@
 typedef struct GvOverlay {
     int x, y, w, h;
     uint8_t *py, *pu, *pv, *pa;
+    /* for frames (gv_overlay_prepare()): per 2 x 2 block from (0, 0), the
+     * sum of alpha and of chroma times alpha; NULL until prepared */
+    uint32_t *ca, *cu, *cv;
 } GvOverlay;
+
+/* Sums each 2 x 2 block's chroma for gv_overlay_blend_picture(), which is
+ * then cheaper and gives the same result. Returns 0 or -ENOMEM. */
+int gv_overlay_prepare(GvOverlay *o);
 
 /* How text looks. */
 typedef struct GvTextLook {

@@ -165,6 +165,30 @@ static void test_blend(void)
     gv_overlay_free(&o);
 }
 
+/* Prepared (chroma summed once) and unprepared blends agree exactly. */
+static void test_prepared(void)
+{
+    uint8_t a[16 * 16 * 3 / 2], b[16 * 16 * 3 / 2];
+    for (size_t i = 0; i < sizeof(a); i++)
+        a[i] = b[i] = (uint8_t)(i * 37 + 11);
+    GvPicture pa = { 16, 16, { a, a + 256, a + 320 }, { 16, 8, 8 } };
+    GvPicture pb = { 16, 16, { b, b + 256, b + 320 }, { 16, 8, 8 } };
+    GvOverlay *o = flat_overlay(7, 5, 0, 0, 0, 0);
+    for (int i = 0; i < 35; i++) {
+        o->py[i] = (uint8_t)(i * 53);
+        o->pu[i] = (uint8_t)(i * 29 + 3);
+        o->pv[i] = (uint8_t)(i * 17 + 90);
+        o->pa[i] = (uint8_t)(i % 5 == 0 ? 0 : i % 7 == 0 ? 255 : i * 41);
+    }
+    o->x = 12; /* partly off the right edge */
+    o->y = 4;
+    gv_overlay_blend_picture(o, &pa, 200);
+    CHECK_INT(gv_overlay_prepare(o), 0);
+    gv_overlay_blend_picture(o, &pb, 200);
+    CHECK(!memcmp(a, b, sizeof(a)));
+    gv_overlay_free(&o);
+}
+
 static void test_title_fade(void)
 {
     GvOverlays ov = { .title = flat_overlay(2, 2, 0, 0, 0, 0), .title_s = 4, .fps_num = 30,
@@ -238,6 +262,7 @@ int main(void)
     test_render();
     test_japanese();
     test_blend();
+    test_prepared();
     test_title_fade();
     test_captions(dir);
     rmdir(dir);

@@ -103,6 +103,19 @@ check "pulse: renders" [ -s pulse.mp4 ]
 check "beat sync without AUDIO: exit 2 ($rc)" [ $rc -eq 2 ]
 check "beat sync without AUDIO: says so" grep -q "BEAT_SYNC.*AUDIO" err.txt
 
+# --- an animated WebP for the web: every frame, looping forever, no sound -------
+"$GRIDVID" photos --size 320x240 --tile-height 80 --fps 12 --duration 2 --gpu false \
+  --title "Loop" --audio clicks.wav -o wall.webp 2> err.txt; rc=$?
+check "webp: exit 0 ($rc)" [ $rc -eq 0 ]
+check "webp: 24 frames" [ "$(vipsheader -f n-pages wall.webp 2> /dev/null)" = 24 ]
+check "webp: loops forever" [ "$(vipsheader -f loop wall.webp 2> /dev/null)" = 0 ]
+check "webp: 1/12 s a frame" bash -c '[ "$(vipsheader -f delay wall.webp | cut -d" " -f1)" -ge 83 ] &&
+  [ "$(vipsheader -f delay wall.webp | cut -d" " -f1)" -le 84 ]'
+check "webp: the soundtrack is left out, with a warning" grep -q "WebP holds no sound" err.txt
+check "webp: 320x240" [ "$(vipsheader -f width wall.webp)x$(vipsheader -f height wall.webp)" = 320x240 ]
+"$GRIDVID" "${base[@]}" --codec h264 -o bad.webp 2> err.txt; rc=$?
+check "webp with CODEC h264: exit 2 ($rc)" [ $rc -eq 2 ]
+
 # --- bad values ----------------------------------------------------------------
 "$GRIDVID" "${base[@]}" --logo missing.png -o bad.mp4 2> err.txt; rc=$?
 check "missing logo: exit 2 ($rc)" [ $rc -eq 2 ]

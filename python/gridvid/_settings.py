@@ -116,7 +116,7 @@ class Settings(TypedDict, total=False):
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str
-    """Auto (h264; vp9 for .webm), h264, hevc, av1, prores or vp9. Key CODEC, flag --codec CODEC, default auto."""
+    """Auto (h264; vp9 for .webm; webp for .webp), h264, hevc, av1, prores, vp9 or webp. Key CODEC, flag --codec CODEC, default auto."""
     encoder: str
     """Auto, or an FFmpeg encoder such as libx264. Key ENCODER, flag --encoder NAME, default auto."""
     crf: Union[int, str]

@@ -21,6 +21,8 @@
 #define ENCODERS_AV1 { "libsvtav1", "libaom-av1" }, { NULL, "av1_nvenc", "av1_vaapi", "av1_qsv" }
 #define ENCODERS_PRORES { "prores_ks" }, { "prores_videotoolbox" }
 #define ENCODERS_VP9 { "libvpx-vp9" }, { NULL, NULL, "vp9_vaapi", "vp9_qsv" }
+/* animated WebP, for the web: loops, no sound */
+#define ENCODERS_WEBP { "libwebp_anim" }, { NULL }
 
 /* Indexed by GvCodec. */
 static const CodecInfo codecs[GV_CODEC_COUNT] = {
@@ -40,6 +42,7 @@ static const Container containers[] = {
     { "mkv", "matroska",
       HOLDS(GV_CODEC_H264, GV_CODEC_HEVC, GV_CODEC_AV1, GV_CODEC_VP9, GV_CODEC_PRORES), 0 },
     { "webm", "webm", HOLDS(GV_CODEC_VP9, GV_CODEC_AV1), 0 },
+    { "webp", "webp", HOLDS(GV_CODEC_WEBP), 0 },
 };
 #define N_CONTAINERS ((int)(sizeof(containers) / sizeof(containers[0])))
 
@@ -164,8 +167,8 @@ int gv_enc_choose(const char *const name, const char *const codec, const char *c
     ch->ct = name ? find_container(name) : NULL;
     if (!ch->ct) {
         snprintf(err, errlen,
-                 "OUTPUT_FILENAME: '%s' is not valid: the name must end in .mp4, .mov, .mkv or "
-                 ".webm",
+                 "OUTPUT_FILENAME: '%s' is not valid: the name must end in .mp4, .mov, .mkv, "
+                 ".webm or .webp",
                  name ? name : "");
         return GV_ERR_SETTING;
     }

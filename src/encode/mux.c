@@ -58,6 +58,11 @@ static int start_stream(GvEncoder *const e, const Container *const ct, const Cod
     e->st->r_frame_rate = e->cc->framerate;
     if (e->audio && (ret = gv_enc_audio_add_stream(e)) < 0)
         return ret;
+    /* an animated WebP loops forever */
+    if (ci->id == AV_CODEC_ID_WEBP && (ret = av_dict_set(&opts, "loop", "0", 0)) < 0) {
+        av_dict_free(&opts);
+        return gv_enc_codec_error(ret);
+    }
     if (ct->isobmff && (ret = av_dict_set(&opts, "movflags", "+faststart", 0)) < 0) {
         av_dict_free(&opts);
         return gv_enc_codec_error(ret);
@@ -113,8 +118,18 @@ static int encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
     }
     e->ci = ch.ci;
     /* a bad audio file is a bad setting: found before the output exists */
-    if (p->audio && *p->audio && (ret = gv_enc_audio_open(e, p, ch.ct)) < 0)
+    if (p->audio && *p->audio && ch.ci->id == AV_CODEC_ID_WEBP) {
+        gv_log(e->log, GV_LOG_WARNING, "AUDIO: an animated WebP holds no sound: left out");
+    } else if (p->audio && *p->audio && (ret = gv_enc_audio_open(e, p, ch.ct)) < 0) {
         goto end;
+    }
+    /* animated images are for the web: say when one will be heavy */
+    if (ch.ci->id == AV_CODEC_ID_WEBP &&
+        ((int64_t)p->width * p->height > 1280 * 720 || p->fps_num > 30 * p->fps_den))
+        gv_log(e->log, GV_LOG_WARNING,
+               "an animated WebP of %dx%d at %.3g fps is heavy for the web: --size 720p or "
+               "smaller and --fps 15 to 25 keep it light", p->width, p->height,
+               (double)p->fps_num / p->fps_den);
     e->path = av_strdup(p->name ? p->name : p->path);
     e->pkt = av_packet_alloc();
     e->frame = av_frame_alloc();

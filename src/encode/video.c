@@ -160,6 +160,12 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
         set_opt(opts, "cpu-used", num, &set);
     } else if (!strcmp(n, "prores_ks")) {
         set_opt(opts, "profile", "hq", &set);
+    } else if (!strcmp(n, "libwebp_anim")) {
+        /* CRF 23 gives libwebp's own default quality, 75; CRF 0 is lossless */
+        cc->bit_rate = 0;
+        const int q = 121 - 2 * p->crf;
+        snprintf(num, sizeof(num), "%d", q < 0 ? 0 : q > 100 ? 100 : q);
+        set_opt(opts, p->crf == 0 ? "lossless" : "quality", p->crf == 0 ? "1" : num, &set);
     } else {
         cc->bit_rate = p->bitrate > 0 ? p->bitrate : DEFAULT_BITRATE;
     }
