@@ -250,8 +250,10 @@ int gv_view_init(GvView *v, const GvViewParams *p)
     if (p->camera) {
         double foot;
         const int ret = build_map(v, &foot);
-        if (ret < 0)
+        if (ret < 0) {
+            gv_view_free(v);
             return ret;
+        }
         if (foot > 0 && isfinite(foot))
             v->magnification = fmin(fmax(1 / foot, 1), 2);
     }

@@ -20,6 +20,7 @@
 typedef struct Scratch {
     uint8_t *gather;  /* main_len + 1 strip samples */
     uint32_t *acc;    /* main_len or cross_len sums */
+    GvViewHint *hints; /* the view path's: one per blur sample */
 } Scratch;
 
 typedef struct Job {
@@ -166,13 +167,13 @@ static void render_view_lines(const Job *job, Scratch *sc, int from, int to)
     const uint32_t ny = (uint32_t)n * GV_FRAC_ONE, nc = 2 * ny;
     const GvViewJob vj = { v, l, job->bg[0], job->offsets, job->runs, job->insts, job->chains };
     uint32_t *const cu = sc->acc, *const cv = sc->acc + w / 2 + 1;
-    GvViewHint hints[64];
+    GvViewHint *const hints = sc->hints;
     for (int y0 = from; y0 < to; y0 += 2) {
         memset(cu, 0, sizeof(*cu) * (size_t)(w / 2));
         memset(cv, 0, sizeof(*cv) * (size_t)(w / 2));
         for (int y = y0; y < y0 + 2 && y < to; y++) {
             uint8_t *const dst = job->out->data[0] + (size_t)y * job->out->linesize[0];
-            memset(hints, 0, sizeof(hints));
+            memset(hints, 0, sizeof(*hints) * (size_t)n);
             for (int x = 0; x < w; x++) {
                 uint32_t acc = 0;
                 for (int j = 0; j < n; j++) {
@@ -236,13 +237,15 @@ static int scratch_init(Scratch *sc, const GvLayout *l)
     const size_t len = (size_t)(l->main_len > l->cross_len ? l->main_len : l->cross_len) + 2;
     sc->gather = malloc(len);
     sc->acc = malloc(len * sizeof(*sc->acc));
-    return sc->gather && sc->acc ? 0 : -ENOMEM;
+    sc->hints = malloc(sizeof(*sc->hints) * (size_t)l->p.motion_blur);
+    return sc->gather && sc->acc && sc->hints ? 0 : -ENOMEM;
 }
 
 static void scratch_free(Scratch *sc)
 {
     free(sc->gather);
     free(sc->acc);
+    free(sc->hints);
 }
 
 /* The view's per-frame state: mip chains by image, the frame's tile copies. */
