@@ -609,9 +609,13 @@ static int caption_ok(const char *v)
     static const char prefix[] = "exif:";
     if (strncmp(v, prefix, sizeof(prefix) - 1))
         return 0;
-    size_t n = 0;
+    /* a name, or an XMP property with its prefix (dc:title): one colon
+     * inside at most */
+    size_t n = 0, colons = 0;
     for (const char *p = v + sizeof(prefix) - 1; *p; p++, n++) {
         const int c = (unsigned char)*p;
+        if (c == ':' && n > 0 && p[1] && !colons++)
+            continue;
         if (!is_digit(c) && !(lower(c) >= 'a' && lower(c) <= 'z') && c != '_' && c != '-')
             return 0;
     }
@@ -856,7 +860,8 @@ static const Key keys[] = {
            "such as exif:Model, or the text of the .txt file beside the image",
            "none", parse_caption,
            "expected none, filename, date, sidecar, or exif: and a field name of 1 to 64 "
-           "letters, digits, _ or - such as exif:Model"),
+           "letters, digits, _ or - (and one colon inside, for XMP) such as exif:Model or "
+           "exif:dc:title"),
     INT("CAPTION_SIZE", "--caption-size", "PIXELS",
         "the caption's text height, 0 = a twelfth of the tile height (at least 10)", "0",
         caption_size, 0, 1000),

@@ -64,11 +64,23 @@ double gv_ease(GvEasing e, double p)
 /* Steps: interval k between q_k and q_{k+1} (q_0 = 0, the beats, 1) holds,
  * then moves eased in and out over its last GV_BEAT_MOVE, landing on the
  * beat: e = (k + s) / (n + 1). */
+/* The number of beats b with b / duration <= p (they ascend). */
+static int beats_by(const double *beats, int n, double duration, double p)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        if (beats[mid] / duration <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static double beat_steps(const double *beats, int n, double duration, double p)
 {
-    int k = 0;
-    while (k < n && beats[k] / duration <= p)
-        k++;
+    const int k = beats_by(beats, n, duration, p);
     const double q0 = k == 0 ? 0 : beats[k - 1] / duration;
     const double q1 = k == n ? 1 : beats[k] / duration;
     const double u = q1 > q0 ? (p - q0) / (q1 - q0) : 1;
@@ -78,12 +90,16 @@ static double beat_steps(const double *beats, int n, double duration, double p)
 }
 
 /* Pulses: E(t) = t + A tau sum over beats b <= t of (1 - exp(-(t - b) / tau)),
- * the integral of a speed 1 + A exp(-(t - b) / tau) after each beat; e = E(pD) / E(D). */
-static double beat_pulse_integral(const double *beats, int n, double t)
+ * the integral of a speed 1 + A exp(-(t - b) / tau) after each beat; e = E(pD) / E(D).
+ * A beat more than 30 tau back adds A tau (exp(-30) is below E's precision),
+ * so a long video costs a search, not a sum over every beat. */
+static double beat_pulse_integral(const double *beats, int n, double duration, double t)
 {
-    double e = t;
-    for (int i = 0; i < n && beats[i] <= t; i++)
-        e += GV_BEAT_PULSE_GAIN * GV_BEAT_PULSE_TAU * (1 - exp(-(t - beats[i]) / GV_BEAT_PULSE_TAU));
+    const double at = GV_BEAT_PULSE_GAIN * GV_BEAT_PULSE_TAU;
+    const int old = beats_by(beats, n, duration, (t - 30 * GV_BEAT_PULSE_TAU) / duration);
+    double e = t + at * old;
+    for (int i = old; i < n && beats[i] <= t; i++)
+        e += at * (1 - exp(-(t - beats[i]) / GV_BEAT_PULSE_TAU));
     return e;
 }
 
@@ -95,7 +111,8 @@ double gv_beat_ease(int mode, const double *beats, int n, double duration, doubl
     if (mode == GV_BEAT_STEPS)
         e = beat_steps(beats, n, duration, p);
     else
-        e = beat_pulse_integral(beats, n, p * duration) / beat_pulse_integral(beats, n, duration);
+        e = beat_pulse_integral(beats, n, duration, p * duration) /
+            beat_pulse_integral(beats, n, duration, duration);
     return whole + e;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <vips/vips.h>
 
@@ -122,9 +123,36 @@ static VipsImage *canvas(int w, int h, double r, double g, double b, double a)
     return u;
 }
 
-/* gv_text_render() for Pango markup m (owned by the caller). */
-static int render_markup(const char *m, const GvTextLook *look, int max_w, int max_lines,
-                         GvOverlay **out, char *reason, size_t len)
+/* The height of one line and the advance from line to line of text set
+ * in `font` whose first character is `first` (a fallback font may stand
+ * taller than the font asked for); 0 on failure. */
+static void line_metrics(const char *first, const char *font, int *one, int *advance)
+{
+    *one = *advance = 0;
+    gchar *const e = g_markup_escape_text(first, -1);
+    gchar *const m1 = e ? g_strdup_printf("%s", e) : NULL;
+    gchar *const m2 = e ? g_strdup_printf("%s\n%s", e, e) : NULL;
+    VipsImage *a = NULL, *b = NULL;
+    if (m1 && m2 && !vips_text(&a, m1, "font", font, "dpi", 72, NULL) &&
+        !vips_text(&b, m2, "font", font, "dpi", 72, NULL)) {
+        *one = a->Ysize;
+        *advance = b->Ysize - a->Ysize;
+    } else {
+        vips_error_clear();
+    }
+    if (a)
+        g_object_unref(a);
+    if (b)
+        g_object_unref(b);
+    g_free(e);
+    g_free(m1);
+    g_free(m2);
+}
+
+/* gv_text_render() for Pango markup m (owned by the caller); `first` is
+ * the text's first character, for measuring its lines (NULL: 1.25 em). */
+static int render_markup(const char *m, const char *first, const GvTextLook *look, int max_w,
+                         int max_lines, GvOverlay **out, char *reason, size_t len)
 {
     const int px = look->px > 2 ? look->px : 2;
     const int pad = look->style == GV_TEXT_NONE ? 0 : (px + 2) / 3;
@@ -142,8 +170,14 @@ static int render_markup(const char *m, const GvTextLook *look, int max_w, int m
         ret = GV_ERR_DECODE;
         goto end;
     }
-    /* at most max_lines lines: a line is about 1.2 em */
-    const int most = max_lines > 0 ? (int)ceil(max_lines * px * 1.25) : t->Ysize;
+    /* at most max_lines lines: cut after the last whole one */
+    int most = max_lines > 0 ? (int)ceil(max_lines * px * 1.25) : t->Ysize;
+    if (max_lines > 0 && first && t->Ysize > (int)ceil(max_lines * px * 1.1)) {
+        int one, advance;
+        line_metrics(first, font, &one, &advance);
+        if (one > 0 && advance > 0)
+            most = one + (max_lines - 1) * advance;
+    }
     if (vips_crop(t, &cut, 0, 0, t->Xsize, t->Ysize < most ? t->Ysize : most, NULL)) {
         set_reason(reason, len, "cannot render the text");
         ret = GV_ERR_DECODE;
@@ -220,10 +254,17 @@ int gv_text_render(const char *text, const GvTextLook *look, int max_w, int max_
     if (!text || !*text)
         return 0;
     char *const m = markup(text, look->rgb);
-    if (!m)
+    /* the first character, for measuring lines */
+    const gchar *const next = g_utf8_find_next_char(text, NULL);
+    char *const first = next ? g_strndup(text, (gsize)(next - text)) : g_strdup(text);
+    if (!m || !first) {
+        g_free(m);
+        g_free(first);
         return -ENOMEM;
-    const int ret = render_markup(m, look, max_w, max_lines, out, reason, len);
+    }
+    const int ret = render_markup(m, first, look, max_w, max_lines, out, reason, len);
     g_free(m);
+    g_free(first);
     return ret;
 }
 
@@ -382,65 +423,117 @@ void gv_overlay_blend_tile(const GvOverlay *o, GvTile *t, int x, int y)
 
 /* ---- captions ---- */
 
-/* The value part of a libvips EXIF string: "2019:06:01 12:00:00 (2019:06:01
- * 12:00:00, ASCII, 20 components, 20 bytes)" gives its text before " (". */
+/* The value part of a libvips EXIF string, "VALUE (VALUE, FORMAT, N
+ * components, N bytes)": the VALUE that the parentheses repeat (a value may
+ * hold " (" itself). */
 static char *exif_value(VipsImage *img, const char *name)
 {
     const char *s = NULL;
     if (vips_image_get_typeof(img, name) == 0 || vips_image_get_string(img, name, &s) || !s)
         return NULL;
-    const char *const paren = strstr(s, " (");
-    const size_t n = paren ? (size_t)(paren - s) : strlen(s);
-    char *const v = strndup(s, n);
+    size_t n = strlen(s);
+    for (const char *p = strstr(s, " ("); p; p = strstr(p + 1, " (")) {
+        const size_t v = (size_t)(p - s);
+        if (!strncmp(p + 2, s, v) && (p[2 + v] == ',' || p[2 + v] == ')')) {
+            n = v;
+            break;
+        }
+    }
+    char *const out = strndup(s, n);
     /* trailing blanks that some cameras pad with */
-    for (size_t i = v ? strlen(v) : 0; i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\0'); i--)
-        v[i - 1] = 0;
-    if (v && !*v) {
-        free(v);
+    for (size_t i = out ? strlen(out) : 0; i > 0 && out[i - 1] == ' '; i--)
+        out[i - 1] = 0;
+    if (out && !*out) {
+        free(out);
         return NULL;
     }
-    return v;
+    return out;
 }
 
-/* An XMP property: <NAME>value</NAME> (or its rdf:li), or NAME="value". */
+/* Replaces XML's five entities in place. */
+static void xml_unescape(char *s)
+{
+    static const struct {
+        const char *e;
+        char c;
+    } ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+                 { "&apos;", '\'' } };
+    char *w = s;
+    for (const char *r = s; *r;) {
+        size_t i = 0;
+        for (; i < sizeof(ents) / sizeof(ents[0]); i++)
+            if (!strncmp(r, ents[i].e, strlen(ents[i].e)))
+                break;
+        if (i < sizeof(ents) / sizeof(ents[0])) {
+            *w++ = ents[i].c;
+            r += strlen(ents[i].e);
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = 0;
+}
+
+/* s with blanks (spaces, tabs, line breaks) trimmed at both ends, in place. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    for (size_t i = strlen(s); i > 0 && strchr(" \t\n\r", s[i - 1]); i--)
+        s[i - 1] = 0;
+    return s;
+}
+
+/* An XMP property NAME (with its prefix, e.g. dc:title or xmp:Rating):
+ * <NAME>value</NAME>, the first <rdf:li> inside it, or NAME="value" (or
+ * NAME='value') as an attribute; entities decoded, blanks trimmed. */
 static char *xmp_value(VipsImage *img, const char *name)
 {
     const void *data;
     size_t size;
     if (vips_image_get_typeof(img, VIPS_META_XMP_NAME) == 0 ||
-        vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &size))
+        vips_image_get_blob(img, VIPS_META_XMP_NAME, &data, &size) || size > (16 << 20))
         return NULL;
     char *const xmp = strndup(data, size);
     if (!xmp)
         return NULL;
-    char *out = NULL, key[96];
-    snprintf(key, sizeof(key), "%s=\"", name);
-    const char *p = strstr(xmp, key);
-    if (p) {
-        p += strlen(key);
-        const char *const e = strchr(p, '"');
-        out = e ? strndup(p, (size_t)(e - p)) : NULL;
-    } else {
-        snprintf(key, sizeof(key), "<%s", name);
-        p = strstr(xmp, key);
-        const char *open = p ? strchr(p, '>') : NULL;
-        if (open) {
+    const size_t nl = strlen(name);
+    char *out = NULL;
+    for (const char *p = strstr(xmp, name); p && !out; p = strstr(p + 1, name)) {
+        const char before = p > xmp ? p[-1] : ' ';
+        const char after = p[nl];
+        if (before == '<' && (after == '>' || after == ' ' || after == '\t' || after == '\n')) {
+            /* an element: its text, or that of its first rdf:li */
+            const char *open = strchr(p, '>');
+            if (!open || open[-1] == '/')
+                continue;
             open++;
+            /* in an rdf:Alt, Bag or Seq: the first rdf:li before </NAME> */
+            char closing[80];
+            snprintf(closing, sizeof(closing), "</%s>", name);
+            const char *const close = strstr(open, closing);
             const char *li = strstr(open, "<rdf:li");
-            snprintf(key, sizeof(key), "</%s>", name);
-            const char *const close = strstr(open, key);
-            if (li && close && li < close && (li = strchr(li, '>')))
+            if (li && (!close || li < close) && (li = strchr(li, '>')))
                 open = li + 1;
-            const char *const e = strchr(open, '<');
-            out = e ? strndup(open, (size_t)(e - open)) : NULL;
+            const char *const end = strchr(open, '<');
+            if (end)
+                out = strndup(open, (size_t)(end - open));
+        } else if ((before == ' ' || before == '\t' || before == '\n') && after == '=' &&
+                   (p[nl + 1] == '"' || p[nl + 1] == '\'')) {
+            const char q = p[nl + 1];
+            const char *const end = strchr(p + nl + 2, q);
+            if (end)
+                out = strndup(p + nl + 2, (size_t)(end - (p + nl + 2)));
         }
     }
     free(xmp);
-    if (out && !*out) {
-        free(out);
-        out = NULL;
-    }
-    return out;
+    if (!out)
+        return NULL;
+    xml_unescape(out);
+    char *const t = trim(out);
+    char *const r = *t ? strdup(t) : NULL;
+    free(out);
+    return r;
 }
 
 static char *sidecar(const char *path)
@@ -453,7 +546,9 @@ static char *sidecar(const char *path)
         return NULL;
     memcpy(name, path, stem);
     memcpy(name + stem, ".txt", 5);
-    FILE *const f = fopen(name, "rb");
+    /* a regular file only: a FIFO or device would block or never end */
+    struct stat st;
+    FILE *const f = stat(name, &st) == 0 && S_ISREG(st.st_mode) ? fopen(name, "rb") : NULL;
     free(name);
     if (!f)
         return NULL;
@@ -497,10 +592,14 @@ char *gv_caption_text(const char *path, const char *mode)
     if (date) {
         if (!(v = exif_value(img, "exif-ifd2-DateTimeOriginal")))
             v = exif_value(img, "exif-ifd0-DateTime");
-        /* "YYYY:MM:DD HH:MM:SS" -> "YYYY-MM-DD" */
+        /* "YYYY:MM:DD HH:MM:SS" -> "YYYY-MM-DD"; a blank date is none */
         if (v && strlen(v) >= 10 && v[4] == ':' && v[7] == ':') {
             v[4] = v[7] = '-';
             v[10] = 0;
+        }
+        if (v && !(v[0] >= '0' && v[0] <= '9')) {
+            free(v);
+            v = NULL;
         }
     } else {
         char name[96];
@@ -519,12 +618,25 @@ char *gv_caption_text(const char *path, const char *mode)
     return v;
 }
 
+/* Text cut to at most `most` bytes, at a character's start. */
+static void cut_utf8(char *s, size_t most)
+{
+    if (strlen(s) <= most)
+        return;
+    size_t i = most;
+    while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+        i--;
+    s[i] = 0;
+}
+
 int gv_caption_make(const GvCaptionSpec *c, const char *path, const GvTile *t, GvOverlay **out)
 {
     *out = NULL;
     char *const text = gv_caption_text(path, c->mode);
     if (!text)
         return 0;
+    /* two lines of a tile hold far less: a huge field costs no more */
+    cut_utf8(text, 1024);
     /* the window the zoom keeps at its closest (src/view.c's), and for a
      * panorama or tall image what both ends of its pan share */
     const double kb = 1 + c->ken_burns / 100;
@@ -598,7 +710,7 @@ int gv_overlays_init(GvOverlays *ov, const GvSettings *s, const GvLog *log)
         if (!m)
             return -ENOMEM;
         GvOverlay *t = NULL;
-        ret = render_markup(m, &look, s->width * 9 / 10, 6, &t, reason, sizeof(reason));
+        ret = render_markup(m, NULL, &look, s->width * 9 / 10, 6, &t, reason, sizeof(reason));
         g_free(m);
         if (ret < 0) {
             if (ret != -ENOMEM)

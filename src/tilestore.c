@@ -519,6 +519,9 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
             ret = clip_open(ts, k, &c->play, reason, len);
         if (ret == 0)
             ret = gv_clip_play_frame(&c->play, o, &tile, reason, len);
+        /* each new picture gets the clip's caption (made once) */
+        if (ret == 0 && tile)
+            ret = caption_tile(ts, k, tile);
         pthread_mutex_lock(&ts->lock);
         if (opening && c->play.clip && c->opens == 0) {
             c->hw = gv_clip_hw(c->play.clip);

@@ -367,6 +367,7 @@ static void test_words(void)
         { "date", "date" },        { "sidecar", "sidecar" },
         { "exif:Model", "exif:Model" }, { "exif:ImageDescription", "exif:ImageDescription" },
         { "exif:x", "exif:x" },    { "exif:exif-ifd0-Model_2", "exif:exif-ifd0-Model_2" },
+        { "exif:dc:title", "exif:dc:title" },
         { "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
           "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
     };
@@ -402,6 +403,7 @@ static void test_words(void)
         { "CAPTION", "exif:" },       { "CAPTION", "exif" },
         { "CAPTION", "exif:Model Name" }, { "CAPTION", "exif:a.b" },
         { "CAPTION", "xmp:Title" },   { "CAPTION", "filename " },
+        { "CAPTION", "exif::title" }, { "CAPTION", "exif:dc:" },  { "CAPTION", "exif:a:b:c" },
         { "CAPTION", "exif:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
         { "FONT", "" },
     };

@@ -241,6 +241,36 @@ static void test_captions(const char *dir)
     s = gv_caption_text(path, "sidecar");
     CHECK(s && !strcmp(s, "Low tide, Brittany"));
     free(s);
+    /* XMP: an element's text (its first rdf:li), an attribute, entities */
+    snprintf(path, sizeof(path), "%s/x.jpg", dir);
+    CHECK(!vips_black(&img, 16, 16, "bands", 3, NULL));
+    CHECK(!vips_copy(img, &img2, NULL));
+    static const char xmp[] =
+        "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF><rdf:Description xmp:Rating=\"4\" "
+        "xmp:Label='Red'><dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">  Fish &amp; chips"
+        "\n</rdf:li></rdf:Alt></dc:title><photoshop:City>Brest</photoshop:City>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>";
+    vips_image_set_blob_copy(img2, VIPS_META_XMP_NAME, xmp, sizeof(xmp) - 1);
+    vips_image_set_string(img2, "exif-ifd0-DateTime", "    :  :     :  :  ");
+    CHECK(!vips_jpegsave(img2, path, NULL));
+    g_object_unref(img);
+    g_object_unref(img2);
+    s = gv_caption_text(path, "exif:dc:title");
+    CHECK(s && !strcmp(s, "Fish & chips"));
+    free(s);
+    s = gv_caption_text(path, "exif:photoshop:City");
+    CHECK(s && !strcmp(s, "Brest"));
+    free(s);
+    s = gv_caption_text(path, "exif:xmp:Rating");
+    CHECK(s && !strcmp(s, "4"));
+    free(s);
+    s = gv_caption_text(path, "exif:xmp:Label");
+    CHECK(s && !strcmp(s, "Red"));
+    free(s);
+    CHECK(gv_caption_text(path, "exif:Rating") == NULL); /* not a suffix match */
+    CHECK(gv_caption_text(path, "date") == NULL); /* a blank date is none */
+    unlink(path);
+
     /* not UTF-8: nothing shown */
     f = fopen(side, "w");
     fputs("\xff\xfe bad", f);

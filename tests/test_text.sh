@@ -113,6 +113,16 @@ check "webp: 1/12 s a frame" bash -c '[ "$(vipsheader -f delay wall.webp | cut -
   [ "$(vipsheader -f delay wall.webp | cut -d" " -f1)" -le 84 ]'
 check "webp: the soundtrack is left out, with a warning" grep -q "WebP holds no sound" err.txt
 check "webp: 320x240" [ "$(vipsheader -f width wall.webp)x$(vipsheader -f height wall.webp)" = 320x240 ]
+# colours as WebP players read them (BT.601 from RGB): BACKGROUND in a gap,
+# exactly when lossless (CRF 0), within 3 when lossy
+"$GRIDVID" photos --size 320x240 --tile-height 80 --gap 20 --rows 2 --background '#3060c0' \
+  --fps 10 --duration 1 --crf 0 --gpu false --quiet -o bg.webp
+check "webp lossless: the background's colour exactly" [ "$(vips getpoint bg.webp 5 5)" = "48 96 192 255 " ]
+"$GRIDVID" photos --size 320x240 --tile-height 80 --gap 20 --rows 2 --background '#3060c0' \
+  --fps 10 --duration 1 --gpu false --quiet -o bg2.webp
+read -r -a px <<< "$(vips getpoint bg2.webp 5 5)"
+check "webp lossy: the background's colour within 3 (${px[*]})" \
+  bash -c "[ \$(( (${px[0]:-0} - 48) ** 2 <= 9 && (${px[1]:-0} - 96) ** 2 <= 9 && (${px[2]:-0} - 192) ** 2 <= 9 )) = 1 ]"
 "$GRIDVID" "${base[@]}" --codec h264 -o bad.webp 2> err.txt; rc=$?
 check "webp with CODEC h264: exit 2 ($rc)" [ $rc -eq 2 ]
 

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <libavutil/avstring.h>
+
+#include "color.h"
 #include <libavutil/dict.h>
 #include <libavutil/hwcontext.h>
 #include <libavutil/mathematics.h>
@@ -176,6 +178,11 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
  * they are; else the formats we convert to. */
 static enum AVPixelFormat input_format(const AVCodec *const c)
 {
+    /* WebP has no colour tags and players read its Y'CbCr as BT.601: it
+     * gets RGB, which libwebp converts as WebP expects (and keeps exactly
+     * when lossless) */
+    if (c->id == AV_CODEC_ID_WEBP)
+        return AV_PIX_FMT_RGB32;
     static const enum AVPixelFormat wanted[] = {
         AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P10, AV_PIX_FMT_NV12,
     };
@@ -401,6 +408,10 @@ static int init_pool(GvEncoder *const e)
         ls[1] = ls[2] = (w + 63) & ~(size_t)63; /* w / 2 samples of 2 bytes */
         rows[0] = rows[1] = rows[2] = h;
         planes = 3;
+    } else if (e->sw_format == AV_PIX_FMT_RGB32) {
+        ls[0] = (w * 4 + 63) & ~(size_t)63;
+        rows[0] = h;
+        planes = 1;
     } else {
         ls[0] = ls[1] = (w + 63) & ~(size_t)63;
         rows[0] = h;
@@ -528,6 +539,24 @@ static void to_nv12(const GvPicture *const pic, AVFrame *const f)
     }
 }
 
+/* BT.709 limited-range 4:2:0 to packed RGB (native-endian ARGB words),
+ * through color.c's inverse of the tiles' conversion; each chroma sample
+ * serves its 2 x 2 block. */
+static void to_rgb32(const GvPicture *const pic, AVFrame *const f)
+{
+    for (int y = 0; y < pic->height; y++) {
+        const uint8_t *const yl = pic->data[0] + (ptrdiff_t)y * pic->linesize[0];
+        const uint8_t *const u = pic->data[1] + (ptrdiff_t)(y / 2) * pic->linesize[1];
+        const uint8_t *const v = pic->data[2] + (ptrdiff_t)(y / 2) * pic->linesize[2];
+        uint32_t *const dst = (uint32_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
+        for (int x = 0; x < pic->width; x++) {
+            uint8_t r, g, b;
+            gv_yuv_to_rgb(yl[x], u[x / 2], v[x / 2], &r, &g, &b);
+            dst[x] = 0xff000000u | (uint32_t)r << 16 | (uint32_t)g << 8 | b;
+        }
+    }
+}
+
 static int convert_picture(const GvEncoder *const e, const GvPicture *const pic,
                            AVFrame *const f)
 {
@@ -541,6 +570,8 @@ static int convert_picture(const GvEncoder *const e, const GvPicture *const pic,
     f->format = e->sw_format;
     if (e->sw_format == AV_PIX_FMT_YUV422P10)
         to_yuv422p10(pic, f);
+    else if (e->sw_format == AV_PIX_FMT_RGB32)
+        to_rgb32(pic, f);
     else
         to_nv12(pic, f);
     return 0;
