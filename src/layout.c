@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    const int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-    return a - floor_div(a, b) * b;
-}
-
 int gv_tile_width(int tile_h, int aspect_w, int aspect_h)
 {
     if (tile_h <= 0 || aspect_w <= 0 || aspect_h <= 0)
@@ -174,7 +163,7 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
     if (rows_n <= 0)
         return -EINVAL;
     const int64_t block = (int64_t)rows_n * l->thick + (int64_t)(rows_n - 1) * p->gap;
-    const int64_t y0 = floor_div((int64_t)l->cross_len - block, 2);
+    const int64_t y0 = gv_floor_div((int64_t)l->cross_len - block, 2);
     if (block > INT32_MAX || y0 < INT32_MIN / 2)
         return -EINVAL;
     /* a camera that sees more of the wall than the frame: lanes above and
@@ -200,7 +189,7 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
     const int64_t cstep = (int64_t)l->step + p->gap;
     for (int r = 0; r < n_lanes; r++) {
         GvLane *const lane = &l->lanes[r];
-        const int row = (int)floor_mod(r - above, rows_n);
+        const int row = (int)gv_floor_mod(r - above, rows_n);
         lane->src = row;
         lane->n = p->n_images > row ? (p->n_images - row + rows_n - 1) / rows_n : 0;
         lane->period = lane->n * cstep;
@@ -228,9 +217,9 @@ GvOffset gv_offset_quantize(double u, int64_t period)
 {
     const int64_t q = (int64_t)floor(u * GV_FRAC_ONE + 0.5);
     GvOffset o;
-    o.pos = floor_div(q, GV_FRAC_ONE);
+    o.pos = gv_floor_div(q, GV_FRAC_ONE);
     o.frac = (int)(q - o.pos * GV_FRAC_ONE);
-    o.pos = period > 0 ? floor_mod(o.pos, period) : 0;
+    o.pos = period > 0 ? gv_floor_mod(o.pos, period) : 0;
     return o;
 }
 
@@ -279,11 +268,11 @@ static void lane_window(const GvLayout *l, int r, int64_t pos, void (*fn)(void *
             fn(opaque, gv_lane_image(l, r, c));
         return;
     }
-    for (int64_t c = floor_div(pos, cstep); c <= floor_div(end, cstep); c++) {
+    for (int64_t c = gv_floor_div(pos, cstep); c <= gv_floor_div(end, cstep); c++) {
         const int64_t x0 = c * cstep, x1 = x0 + l->step - 1;
         if (x1 < pos || x0 > end)
             continue;
-        fn(opaque, gv_lane_image(l, r, (int)floor_mod(c, lane->n)));
+        fn(opaque, gv_lane_image(l, r, (int)gv_floor_mod(c, lane->n)));
     }
 }
 

@@ -73,6 +73,18 @@ typedef struct GvOffset {
     int frac;
 } GvOffset;
 
+/* a / b and a mod b rounded towards minus infinity (b > 0). */
+static inline int64_t gv_floor_div(int64_t a, int64_t b)
+{
+    const int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static inline int64_t gv_floor_mod(int64_t a, int64_t b)
+{
+    return a - gv_floor_div(a, b) * b;
+}
+
 /* tw = 2 * floor(th * aw / ah / 2 + 1/2). Returns 0 when that overflows. */
 int gv_tile_width(int tile_h, int aspect_w, int aspect_h);
 

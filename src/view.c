@@ -6,17 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    const int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-static int64_t floor_mod(int64_t a, int64_t b)
-{
-    return a - floor_div(a, b) * b;
-}
-
 static int even_round(double v)
 {
     return 2 * (int)floor(v / 2 + 0.5);
@@ -327,7 +316,7 @@ void gv_view_attach(const GvView *v, GvLayout *l)
         const int r = lane_of(l, rows ? m[1] : m[0], &t8);
         if (r < 0)
             continue;
-        const int64_t main = floor_div(rows ? m[0] : m[1], 256);
+        const int64_t main = gv_floor_div(rows ? m[0] : m[1], 256);
         GvLane *const lane = &l->lanes[r];
         if (main < lane->vis_lo)
             lane->vis_lo = main;
@@ -413,13 +402,13 @@ int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
             run->count = 0;
             if (lane->n == 0 || lane->vis_lo > lane->vis_hi)
                 continue;
-            const int64_t c0 = floor_div(lane->vis_lo * 256 + off8, cstep8);
-            const int64_t c1 = floor_div(lane->vis_hi * 256 + off8, cstep8);
+            const int64_t c0 = gv_floor_div(lane->vis_lo * 256 + off8, cstep8);
+            const int64_t c1 = gv_floor_div(lane->vis_hi * 256 + off8, cstep8);
             run->first = (int32_t)c0;
             run->count = (int32_t)(c1 - c0 + 1);
             const double win = (double)(lane->vis_hi - lane->vis_lo) + l->step;
             for (int64_t c = c0; c <= c1; c++) {
-                const int col = (int)floor_mod(c, lane->n);
+                const int col = (int)gv_floor_mod(c, lane->n);
                 /* the copy's centre along the motion, in frame coordinates */
                 const double mid = (double)(c * cstep8 - off8) / 256 + (l->step - 1) / 2.0;
                 const double q = (mid - (double)lane->vis_lo + l->step / 2.0) / win;
@@ -530,7 +519,7 @@ void gv_view_locate(const GvViewJob *job, int x, int y, int j, GvViewSpot *spot,
     if (s8 >= hint->s_lo && s8 < hint->s_hi) {
         c = hint->c;
     } else {
-        c = floor_div(s8, cstep8);
+        c = gv_floor_div(s8, cstep8);
         hint->c = c;
         hint->s_lo = c * cstep8;
         hint->s_hi = hint->s_lo + cstep8;
@@ -538,7 +527,7 @@ void gv_view_locate(const GvViewJob *job, int x, int y, int j, GvViewSpot *spot,
     const int64_t w8 = s8 - c * cstep8;
     if (w8 >= (int64_t)l->step * 256)
         return;
-    const int k = gv_lane_image(l, r, (int)floor_mod(c, l->lanes[r].n));
+    const int k = gv_lane_image(l, r, (int)gv_floor_mod(c, l->lanes[r].n));
     const GvViewRun *const run = &job->runs[j * l->n_lanes + r];
     const int64_t idx = c - run->first;
     if (!job->chains[k] || idx < 0 || idx >= run->count)

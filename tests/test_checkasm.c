@@ -274,6 +274,33 @@ static const char *const ease_names[] = { "linear", "ease-in-out", "ease-in", "e
 
 static int n_cases, staged_cases;
 
+/*
+ * Renders the ends, the middle (fractional offsets nearly everywhere) and
+ * two random frames of layout l, in order as a video goes, with jumps,
+ * every other case through the staging path that discrete GPUs use, and
+ * checks them against the CPU reference.
+ */
+static void run_case(const GvLayout *l, const uint8_t bg[3], GvTile **tiles, const char *what)
+{
+    int64_t frames[10];
+    int n = 0;
+    const int64_t F = l->frames;
+    const int64_t cand[] = { 0, 1, F / 3, F / 2, F / 2 + 1, (2 * F) / 3, F - 1 };
+    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+        if (cand[i] >= 0 && cand[i] < F && (n == 0 || cand[i] > frames[n - 1]))
+            frames[n++] = cand[i];
+    for (int i = 0; i < 2; i++)
+        frames[n++] = (int64_t)(rnd() % (uint32_t)F);
+    const int staged = n_cases++ & 1;
+    staged_cases += staged;
+    const int d = run_frames(l, bg, tiles, frames, n, staged, what);
+    if (verbose)
+        printf("%s%s: max diff %d\n", what, staged ? " (staged)" : "", d);
+    if (d > max_diff_seen)
+        max_diff_seen = d;
+    CHECK(d >= 0);
+}
+
 static void check_case(const GvLayoutParams *p, const uint8_t bg[3])
 {
     GvLayout l;
@@ -292,27 +319,7 @@ static void check_case(const GvLayoutParams *p, const uint8_t bg[3])
     GvTile **const tiles = random_tiles(p->n_images, p->tile_w, p->tile_h);
     CHECK(tiles != NULL);
 
-    /* the ends, the middle (fractional offsets nearly everywhere) and some
-     * random frames, in order as a video goes, with jumps */
-    int64_t frames[10];
-    int n = 0;
-    const int64_t F = l.frames;
-    const int64_t cand[] = { 0, 1, F / 3, F / 2, F / 2 + 1, (2 * F) / 3, F - 1 };
-    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-        if (cand[i] >= 0 && cand[i] < F && (n == 0 || cand[i] > frames[n - 1]))
-            frames[n++] = cand[i];
-    for (int i = 0; i < 2; i++)
-        frames[n++] = (int64_t)(rnd() % (uint32_t)F);
-
-    /* every other case through the staging path that discrete GPUs use */
-    const int staged = n_cases++ & 1;
-    staged_cases += staged;
-    const int d = run_frames(&l, bg, tiles, frames, n, staged, what);
-    if (verbose)
-        printf("%s%s: max diff %d\n", what, staged ? " (staged)" : "", d);
-    if (d > max_diff_seen)
-        max_diff_seen = d;
-    CHECK(d >= 0);
+    run_case(&l, bg, tiles, what);
     free_tiles(tiles, p->n_images);
     gv_layout_free(&l);
 }
@@ -394,22 +401,7 @@ static void check_view_case(GvLayoutParams p, const GvViewParams *vp, const uint
                 tiles[k]->focus_y = (float)(rnd() % 1001) / 1000;
             }
         }
-    const int64_t F = l.frames;
-    int64_t frames[6];
-    int n = 0;
-    const int64_t cand[] = { 0, F / 3, F / 2, F - 1 };
-    for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
-        if (cand[i] >= 0 && cand[i] < F && (n == 0 || cand[i] > frames[n - 1]))
-            frames[n++] = cand[i];
-    frames[n++] = (int64_t)(rnd() % (uint32_t)F);
-    const int staged = n_cases++ & 1;
-    staged_cases += staged;
-    const int d = run_frames(&l, bg, tiles, frames, n, staged, what);
-    if (verbose)
-        printf("%s%s: max diff %d\n", what, staged ? " (staged)" : "", d);
-    if (d > max_diff_seen)
-        max_diff_seen = d;
-    CHECK(d >= 0);
+    run_case(&l, bg, tiles, what);
     free_tiles(tiles, p.n_images);
     gv_layout_free(&l);
     gv_view_free(&v);
