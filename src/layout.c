@@ -204,13 +204,25 @@ int gv_layout_init(GvLayout *l, const GvLayoutParams *p)
     return 0;
 }
 
+/* e(p): EASING's curve, or the beats' (the same for every lane). */
+static double layout_ease(const GvLayout *l, double p)
+{
+    return l->p.n_beats > 0
+               ? gv_beat_ease(l->p.beat_mode, l->p.beats, l->p.n_beats, l->p.duration, p)
+               : gv_ease(l->p.easing, p);
+}
+
 double gv_lane_offset(const GvLayout *l, int lane, double p)
 {
     const GvLane *const ln = &l->lanes[lane];
-    const double e = l->p.n_beats > 0 ? gv_beat_ease(l->p.beat_mode, l->p.beats, l->p.n_beats,
-                                                      l->p.duration, p)
-                                      : gv_ease(l->p.easing, p);
-    return ln->sign * ln->travel * e;
+    return ln->sign * ln->travel * layout_ease(l, p);
+}
+
+/* Lane r's quantised offset where the curve is at e. */
+static GvOffset lane_offset(const GvLayout *l, int r, double e)
+{
+    const GvLane *const ln = &l->lanes[r];
+    return gv_offset_quantize(ln->sign * ln->travel * e, ln->period);
 }
 
 GvOffset gv_offset_quantize(double u, int64_t period)
@@ -227,9 +239,9 @@ void gv_frame_offsets(const GvLayout *l, int64_t frame, GvOffset *out)
 {
     const int n = l->p.motion_blur;
     for (int j = 0; j < n; j++) {
-        const double p = gv_sample_progress(frame, l->frames, j, n);
+        const double e = layout_ease(l, gv_sample_progress(frame, l->frames, j, n));
         for (int r = 0; r < l->n_lanes; r++)
-            out[j * l->n_lanes + r] = gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
+            out[j * l->n_lanes + r] = lane_offset(l, r, e);
     }
 }
 
@@ -276,6 +288,17 @@ static void lane_window(const GvLayout *l, int r, int64_t pos, void (*fn)(void *
     }
 }
 
+/* lane_window() of every lane and blur sample of frame `frame`. */
+static void frame_windows(const GvLayout *l, int64_t frame, void (*fn)(void *, int), void *opaque)
+{
+    const int n = l->p.motion_blur;
+    for (int j = 0; j < n; j++) {
+        const double e = layout_ease(l, gv_sample_progress(frame, l->frames, j, n));
+        for (int r = 0; r < l->n_lanes; r++)
+            lane_window(l, r, lane_offset(l, r, e).pos, fn, opaque);
+    }
+}
+
 typedef struct Span {
     int64_t frame;
     int64_t *first, *last;
@@ -295,17 +318,9 @@ void gv_layout_lifetimes(const GvLayout *l, int64_t *first, int64_t *last)
     for (int k = 0; k < l->p.n_images; k++)
         first[k] = last[k] = -1;
     Span s = { 0, first, last };
-    const int n = l->p.motion_blur;
     for (int64_t i = 0; i < l->frames; i++) {
         s.frame = i;
-        for (int j = 0; j < n; j++) {
-            const double p = gv_sample_progress(i, l->frames, j, n);
-            for (int r = 0; r < l->n_lanes; r++) {
-                const GvOffset o =
-                    gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
-                lane_window(l, r, o.pos, extend_span, &s);
-            }
-        }
+        frame_windows(l, i, extend_span, &s);
     }
 }
 
@@ -337,21 +352,13 @@ static void extend_run(void *opaque, int k)
 /* One pass over every frame and sample: counts the runs, or fills them. */
 static void runs_pass(const GvLayout *l, Runs *r)
 {
-    const int n = l->p.motion_blur;
     for (int k = 0; k < l->p.n_images; k++) {
         r->seen[k] = -1;
         r->count[k] = 0;
     }
     for (int64_t i = 0; i < l->frames; i++) {
         r->frame = i;
-        for (int j = 0; j < n; j++) {
-            const double p = gv_sample_progress(i, l->frames, j, n);
-            for (int lane = 0; lane < l->n_lanes; lane++) {
-                const GvOffset o =
-                    gv_offset_quantize(gv_lane_offset(l, lane, p), l->lanes[lane].period);
-                lane_window(l, lane, o.pos, extend_run, r);
-            }
-        }
+        frame_windows(l, i, extend_run, r);
     }
 }
 
@@ -408,14 +415,7 @@ int gv_frame_images(const GvLayout *l, int64_t frame, void (*fn)(void *, int), v
     Once o = { calloc((size_t)l->p.n_images / 8 + 1, 1), fn, opaque, 0 };
     if (!o.seen)
         return -ENOMEM;
-    const int n = l->p.motion_blur;
-    for (int j = 0; j < n; j++) {
-        const double p = gv_sample_progress(frame, l->frames, j, n);
-        for (int r = 0; r < l->n_lanes; r++) {
-            const GvOffset off = gv_offset_quantize(gv_lane_offset(l, r, p), l->lanes[r].period);
-            lane_window(l, r, off.pos, report_once, &o);
-        }
-    }
+    frame_windows(l, frame, report_once, &o);
     free(o.seen);
     return o.count;
 }

@@ -11,15 +11,7 @@
 
 #include "color.h"
 #include "tiles.h"
-
-static void set_reason(char *reason, size_t len, const char *what)
-{
-    const char *const e = vips_error_buffer();
-    if (reason && len)
-        snprintf(reason, len, "%s%s%.*s", what, e && *e ? ": " : "", (int)strcspn(e ? e : "", "\n"),
-                 e ? e : "");
-    vips_error_clear();
-}
+#include "view.h"
 
 void gv_overlay_free(GvOverlay **o)
 {
@@ -57,16 +49,14 @@ static int rgba_to_overlay(VipsImage *img, GvOverlay **out, char *reason, size_t
     if (vips_colourspace(img, &s, VIPS_INTERPRETATION_sRGB, NULL) ||
         (s->Bands == 3 ? vips_bandjoin_const1(s, &a, 255, NULL) : vips_copy(s, &a, NULL)) ||
         vips_cast(a, &u, VIPS_FORMAT_UCHAR, NULL)) {
-        set_reason(reason, len, "cannot convert the image");
-        ret = GV_ERR_DECODE;
+        ret = gv_vips_reason(reason, len, "cannot convert the image");
         goto end;
     }
     size_t size;
     uint8_t *const px = vips_image_write_to_memory(u, &size);
     if (!px || u->Bands != 4 || size != (size_t)u->Xsize * u->Ysize * 4) {
         g_free(px);
-        set_reason(reason, len, "cannot read the image's pixels");
-        ret = GV_ERR_DECODE;
+        ret = gv_vips_reason(reason, len, "cannot read the image's pixels");
         goto end;
     }
     GvOverlay *const o = overlay_alloc(u->Xsize, u->Ysize);
@@ -161,89 +151,62 @@ static int render_markup(const char *m, const char *first, const GvTextLook *loo
         return 0; /* no room for a letter */
     char font[256];
     snprintf(font, sizeof(font), "%s %d", look->font && *look->font ? look->font : "Sans", px);
-    VipsImage *t = NULL, *cut = NULL, *base = NULL, *composed = NULL, *u = NULL;
+    /* owns every temporary: one unref on the way out releases them all */
+    VipsObject *const scope = VIPS_OBJECT(vips_image_new());
+    VipsImage **const t = (VipsImage **)vips_object_local_array(scope, 10);
+    enum { TEXT, CUT, ALPHA, BLUR, BLACK, SHADOW, CLEAR, BASE, COMPOSED, OUT };
     int ret = 0;
     /* at 72 dpi a size in points is one in pixels */
-    if (vips_text(&t, m, "font", font, "dpi", 72, "width", inner, "wrap", VIPS_TEXT_WRAP_WORD_CHAR,
-                  "rgba", TRUE, "align", VIPS_ALIGN_CENTRE, NULL)) {
-        set_reason(reason, len, "cannot render the text");
-        ret = GV_ERR_DECODE;
+    if (vips_text(&t[TEXT], m, "font", font, "dpi", 72, "width", inner, "wrap",
+                  VIPS_TEXT_WRAP_WORD_CHAR, "rgba", TRUE, "align", VIPS_ALIGN_CENTRE, NULL)) {
+        ret = gv_vips_reason(reason, len, "cannot render the text");
         goto end;
     }
     /* at most max_lines lines: cut after the last whole one */
-    int most = max_lines > 0 ? (int)ceil(max_lines * px * 1.25) : t->Ysize;
-    if (max_lines > 0 && first && t->Ysize > (int)ceil(max_lines * px * 1.1)) {
+    const int full = t[TEXT]->Ysize;
+    int most = max_lines > 0 ? (int)ceil(max_lines * px * 1.25) : full;
+    if (max_lines > 0 && first && full > (int)ceil(max_lines * px * 1.1)) {
         int one, advance;
         line_metrics(first, font, &one, &advance);
         if (one > 0 && advance > 0)
             most = one + (max_lines - 1) * advance;
     }
-    if (vips_crop(t, &cut, 0, 0, t->Xsize, t->Ysize < most ? t->Ysize : most, NULL)) {
-        set_reason(reason, len, "cannot render the text");
-        ret = GV_ERR_DECODE;
+    if (vips_crop(t[TEXT], &t[CUT], 0, 0, t[TEXT]->Xsize, full < most ? full : most, NULL)) {
+        ret = gv_vips_reason(reason, len, "cannot render the text");
         goto end;
     }
-    const int w = cut->Xsize + 2 * pad, h = cut->Ysize + 2 * pad;
+    const int cw = t[CUT]->Xsize, ch = t[CUT]->Ysize;
+    const int w = cw + 2 * pad, h = ch + 2 * pad;
+    int bad;
     if (look->style == GV_TEXT_PLATE) {
-        base = canvas(w, h, 0, 0, 0, 150);
+        bad = !(t[BASE] = canvas(w, h, 0, 0, 0, 150));
     } else if (look->style == GV_TEXT_SHADOW) {
-        /* the letters' alpha, blurred and offset, in black */
-        VipsImage *alpha = NULL, *blur = NULL, *shadow = NULL, *blk = NULL;
+        /* the letters' alpha, blurred, in black, offset down and right */
         const int off = px / 14 + 1;
-        if (!vips_extract_band(cut, &alpha, 3, NULL) &&
-            !vips_gaussblur(alpha, &blur, px / 12.0 + 0.8, NULL) &&
-            (blk = canvas(cut->Xsize, cut->Ysize, 0, 0, 0, 0)) &&
-            !vips_bandjoin2(blk, blur, &shadow, NULL)) {
-            VipsImage *s3 = NULL, *sa = NULL, *sh = NULL;
-            /* RGB of the black canvas, alpha of the blur */
-            if (!vips_extract_band(blk, &s3, 0, "n", 3, NULL) &&
-                !vips_bandjoin2(s3, blur, &sa, NULL) && !vips_cast(sa, &sh, VIPS_FORMAT_UCHAR, NULL)) {
-                sh->Type = VIPS_INTERPRETATION_sRGB;
-                VipsImage *c = canvas(w, h, 0, 0, 0, 0);
-                if (c && !vips_composite2(c, sh, &base, VIPS_BLEND_MODE_OVER, "x", pad + off, "y",
-                                          pad + off, NULL)) {
-                    /* base set */
-                }
-                if (c)
-                    g_object_unref(c);
-            }
-            if (s3)
-                g_object_unref(s3);
-            if (sa)
-                g_object_unref(sa);
-            if (sh)
-                g_object_unref(sh);
+        bad = vips_extract_band(t[CUT], &t[ALPHA], 3, NULL) ||
+              vips_gaussblur(t[ALPHA], &t[BLUR], px / 12.0 + 0.8, "precision",
+                             VIPS_PRECISION_INTEGER, NULL) ||
+              vips_black(&t[BLACK], cw, ch, "bands", 3, NULL) ||
+              vips_bandjoin2(t[BLACK], t[BLUR], &t[SHADOW], NULL) ||
+              !(t[CLEAR] = canvas(w, h, 0, 0, 0, 0));
+        if (!bad) {
+            t[SHADOW]->Type = VIPS_INTERPRETATION_sRGB;
+            bad = vips_composite2(t[CLEAR], t[SHADOW], &t[BASE], VIPS_BLEND_MODE_OVER, "x",
+                                  pad + off, "y", pad + off, NULL);
         }
-        if (alpha)
-            g_object_unref(alpha);
-        if (blur)
-            g_object_unref(blur);
-        if (blk)
-            g_object_unref(blk);
-        if (shadow)
-            g_object_unref(shadow);
     } else {
-        base = canvas(w, h, 0, 0, 0, 0);
+        bad = !(t[BASE] = canvas(w, h, 0, 0, 0, 0));
     }
-    if (!base || vips_composite2(base, cut, &composed, VIPS_BLEND_MODE_OVER, "x", pad, "y", pad,
-                                 NULL) ||
-        vips_cast(composed, &u, VIPS_FORMAT_UCHAR, NULL)) {
-        set_reason(reason, len, "cannot render the text");
-        ret = GV_ERR_DECODE;
+    if (bad ||
+        vips_composite2(t[BASE], t[CUT], &t[COMPOSED], VIPS_BLEND_MODE_OVER, "x", pad, "y", pad,
+                        NULL) ||
+        vips_cast(t[COMPOSED], &t[OUT], VIPS_FORMAT_UCHAR, NULL)) {
+        ret = gv_vips_reason(reason, len, "cannot render the text");
         goto end;
     }
-    ret = rgba_to_overlay(u, out, reason, len);
+    ret = rgba_to_overlay(t[OUT], out, reason, len);
 end:
-    if (u)
-        g_object_unref(u);
-    if (composed)
-        g_object_unref(composed);
-    if (base)
-        g_object_unref(base);
-    if (cut)
-        g_object_unref(cut);
-    if (t)
-        g_object_unref(t);
+    g_object_unref(scope);
     return ret;
 }
 
@@ -277,8 +240,7 @@ int gv_logo_load(const char *path, int width, GvOverlay **out, char *reason, siz
     int ret = 0;
     if (!(img = vips_image_new_from_file(path, NULL)) || vips_autorot(img, &rot, NULL) ||
         vips_colourspace(rot, &s, VIPS_INTERPRETATION_sRGB, NULL)) {
-        set_reason(reason, len, "cannot read the logo");
-        ret = GV_ERR_DECODE;
+        ret = gv_vips_reason(reason, len, "cannot read the logo");
         goto end;
     }
     if (s->Xsize > 16384 || s->Ysize > 16384) {
@@ -291,8 +253,7 @@ int gv_logo_load(const char *path, int width, GvOverlay **out, char *reason, siz
     VipsImage *with_alpha = NULL;
     if (s->Bands == 3 ? vips_bandjoin_const1(s, &with_alpha, 255, NULL)
                       : vips_copy(s, &with_alpha, NULL)) {
-        set_reason(reason, len, "cannot read the logo");
-        ret = GV_ERR_DECODE;
+        ret = gv_vips_reason(reason, len, "cannot read the logo");
         goto end;
     }
     const double scale = (double)width / with_alpha->Xsize;
@@ -301,8 +262,7 @@ int gv_logo_load(const char *path, int width, GvOverlay **out, char *reason, siz
                     vips_unpremultiply(res, &un, NULL);
     g_object_unref(with_alpha);
     if (bad) {
-        set_reason(reason, len, "cannot scale the logo");
-        ret = GV_ERR_DECODE;
+        ret = gv_vips_reason(reason, len, "cannot scale the logo");
         goto end;
     }
     un->Type = VIPS_INTERPRETATION_sRGB;
@@ -637,23 +597,16 @@ int gv_caption_make(const GvCaptionSpec *c, const char *path, const GvTile *t, G
         return 0;
     /* two lines of a tile hold far less: a huge field costs no more */
     cut_utf8(text, 1024);
-    /* the window the zoom keeps at its closest (src/view.c's), and for a
-     * panorama or tall image what both ends of its pan share */
+    /* what every window of the zoom or pan shares (src/view.c): the
+     * closest zoom's, or for a panorama both ends of its pan */
+    const GvViewLook look_t = { t->focus_x, t->focus_y, t->aspect };
+    double a[4], b[4];
+    gv_view_window(c->ken_burns, c->crop, &look_t, t->w, t->h, 1, 0, a);
+    gv_view_window(c->ken_burns, c->crop, &look_t, t->w, t->h, 1, 1, b);
+    const double left = fmax(a[0], b[0]), top = fmax(a[1], b[1]);
+    const double wn = fmin(a[0] + a[2], b[0] + b[2]) - left;
+    const double hn = fmin(a[1] + a[3], b[1] + b[3]) - top;
     const double kb = 1 + c->ken_burns / 100;
-    double fx = c->crop == GV_CROP_LEFT ? 0 : c->crop == GV_CROP_RIGHT ? 1 : 0.5;
-    double fy = c->crop == GV_CROP_TOP ? 0 : c->crop == GV_CROP_BOTTOM ? 1 : 0.5;
-    if (t->focus_x >= 0)
-        fx = t->focus_x;
-    if (t->focus_y >= 0)
-        fy = t->focus_y;
-    double wn = t->w / kb, hn = t->h / kb, left = fx * (t->w - wn), top = fy * (t->h - hn);
-    if (c->ken_burns > 0 && t->aspect >= 1.5) {
-        left = t->w - wn;
-        wn = 2 * wn - t->w;
-    } else if (c->ken_burns > 0 && t->aspect > 0 && t->aspect <= 1 / 1.5) {
-        top = t->h - hn;
-        hn = 2 * hn - t->h;
-    }
     GvTextLook look = c->look;
     look.px = (int)floor(look.px * c->scale / kb + 0.5);
     const int margin = look.px / 3;

@@ -356,11 +356,10 @@ void gv_view_chain(const GvView *v, const GvTile *t, uint8_t *dst)
 
 /* ---- Ken Burns ---- */
 
-double gv_view_zoom(const GvView *v, int zoom_in, double tau)
+double gv_view_zoom(double ken_burns, int zoom_in, double tau)
 {
-    const double k = v->p.ken_burns / 100;
     tau = fmin(fmax(tau, 0), 1);
-    return 1 + k * (zoom_in ? tau : 1 - tau);
+    return 1 + ken_burns / 100 * (zoom_in ? tau : 1 - tau);
 }
 
 static void focus_of(GvCrop crop, double *fx, double *fy)
@@ -382,14 +381,34 @@ int64_t gv_view_max_insts(const GvView *v, const GvLayout *l)
     return n * l->p.motion_blur;
 }
 
+void gv_view_window(double ken_burns, GvCrop crop, const GvViewLook *look, int sw, int sh,
+                    int zoom_in, double tau, double win[4])
+{
+    double fx, fy;
+    focus_of(crop, &fx, &fy);
+    if (look && look->focus_x >= 0)
+        fx = look->focus_x;
+    if (look && look->focus_y >= 0)
+        fy = look->focus_y;
+    const double k = ken_burns / 100, aspect = look ? look->aspect : 0;
+    const int wide = k > 0 && aspect >= GV_VIEW_PAN_ASPECT;
+    const int tall = k > 0 && aspect > 0 && aspect <= 1 / GV_VIEW_PAN_ASPECT;
+    tau = fmin(fmax(tau, 0), 1);
+    /* panoramas and tall images pan along their long side at the full
+     * zoom, one way or the other; the rest zoom */
+    const double z = wide || tall ? 1 + k : gv_view_zoom(ken_burns, zoom_in, tau);
+    const double pan = zoom_in ? tau : 1 - tau;
+    win[2] = sw / z;
+    win[3] = sh / z;
+    win[0] = (wide ? pan : fx) * (sw - win[2]);
+    win[1] = (tall ? pan : fy) * (sh - win[3]);
+}
+
 int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
                   const GvViewLook *looks, GvViewRun *runs, GvViewInst *insts)
 {
     const int64_t cstep8 = ((int64_t)l->step + l->p.gap) * 256;
     const int tw = l->p.tile_w, th = l->p.tile_h;
-    const int rows = l->p.kind == GV_LAYOUT_ROWS;
-    double fx, fy;
-    focus_of(v->p.crop, &fx, &fy);
     int n = 0;
     for (int j = 0; j < l->p.motion_blur; j++)
         for (int r = 0; r < l->n_lanes; r++) {
@@ -406,34 +425,24 @@ int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
             const int64_t c1 = gv_floor_div(lane->vis_hi * 256 + off8, cstep8);
             run->first = (int32_t)c0;
             run->count = (int32_t)(c1 - c0 + 1);
-            const double win = (double)(lane->vis_hi - lane->vis_lo) + l->step;
+            const double way = (double)(lane->vis_hi - lane->vis_lo) + l->step;
             for (int64_t c = c0; c <= c1; c++) {
                 const int col = (int)gv_floor_mod(c, lane->n);
                 /* the copy's centre along the motion, in frame coordinates */
                 const double mid = (double)(c * cstep8 - off8) / 256 + (l->step - 1) / 2.0;
-                const double q = (mid - (double)lane->vis_lo + l->step / 2.0) / win;
-                const double tau = fmin(fmax(lane->sign > 0 ? 1 - q : q, 0), 1);
-                const int in_ = ((col + r) & 1) == 0;
+                const double q = (mid - (double)lane->vis_lo + l->step / 2.0) / way;
+                const double tau = lane->sign > 0 ? 1 - q : q;
                 const GvViewLook *const look = looks ? &looks[gv_lane_image(l, r, col)] : NULL;
-                const double ax = look && look->focus_x >= 0 ? look->focus_x : fx;
-                const double ay = look && look->focus_y >= 0 ? look->focus_y : fy;
-                const double aspect = look ? look->aspect : 0;
-                const int wide = v->p.ken_burns > 0 && aspect >= GV_VIEW_PAN_ASPECT;
-                const int tall = v->p.ken_burns > 0 && aspect > 0 && aspect <= 1 / GV_VIEW_PAN_ASPECT;
-                /* panoramas and tall images pan along their long side at the
-                 * full zoom, one way or the other; the rest zoom */
-                const double z = wide || tall ? 1 + v->p.ken_burns / 100 : gv_view_zoom(v, in_, tau);
-                const double pan = in_ ? tau : 1 - tau;
-                const double wn = v->src_w / z, hn = v->src_h / z;
-                const double left = (wide ? pan : ax) * (v->src_w - wn);
-                const double top = (tall ? pan : ay) * (v->src_h - hn);
+                double win[4];
+                gv_view_window(v->p.ken_burns, v->p.crop, look, v->src_w, v->src_h,
+                               ((col + r) & 1) == 0, tau, win);
+                const double left = win[0], top = win[1], wn = win[2], hn = win[3];
                 GvViewInst *const in = &insts[n++];
                 in->ax = (int32_t)floor(65536 * wn / tw + 0.5);
                 in->bx = (int32_t)floor(256 * (left + 0.5 * wn / tw - 0.5) + 0.5);
                 in->ay = (int32_t)floor(65536 * hn / th + 0.5);
                 in->by = (int32_t)floor(256 * (top + 0.5 * hn / th - 0.5) + 0.5);
                 in->lod = (int32_t)floor(256 * log2(fmax(wn / tw, hn / th)) + 0.5);
-                (void)rows;
             }
         }
     return n;
@@ -565,12 +574,4 @@ uint32_t gv_view_fetch(const GvView *v, const GvViewSpot *spot, int plane, uint3
     if (spot->fade < 256)
         val = (val * spot->fade + bg * (256 - spot->fade) + 128) >> 8;
     return val;
-}
-
-uint32_t gv_view_sample(const GvViewJob *job, int x, int y, int j, int plane)
-{
-    GvViewSpot spot;
-    GvViewHint hint = { 0 };
-    gv_view_locate(job, x, y, j, &spot, &hint);
-    return gv_view_fetch(job->v, &spot, plane, job->bg);
 }

@@ -102,6 +102,16 @@ typedef struct GvViewLook {
 /* A panorama or tall image (aspect this far from the tile's) pans. */
 #define GV_VIEW_PAN_ASPECT 1.5
 
+/*
+ * The part of a prepared tile sw x sh that a copy shows when its way
+ * across the frame is tau (0 to 1), zooming in (zoom_in) or out by up to
+ * ken_burns percent towards look's focus (or the crop position's; look
+ * may be NULL), or panning a panorama or tall image: win = left, top,
+ * width, height, in prepared pixels (docs/VIEW.md).
+ */
+void gv_view_window(double ken_burns, GvCrop crop, const GvViewLook *look, int sw, int sh,
+                    int zoom_in, double tau, double win[4]);
+
 /* The most copies one frame may need (sizes the per-frame arrays). */
 int64_t gv_view_max_insts(const GvView *v, const GvLayout *l);
 
@@ -113,11 +123,10 @@ int64_t gv_view_max_insts(const GvView *v, const GvLayout *l);
 int gv_view_frame(const GvView *v, const GvLayout *l, const GvOffset *offs,
                   const GvViewLook *looks, GvViewRun *runs, GvViewInst *insts);
 
-/* What gv_view_sample() reads. */
+/* What gv_view_locate() reads. */
 typedef struct GvViewJob {
     const GvView *v;
     const GvLayout *l;
-    uint32_t bg;              /* the plane's BACKGROUND */
     const GvOffset *offs;     /* the frame's */
     const GvViewRun *runs;
     const GvViewInst *insts;
@@ -152,13 +161,10 @@ void gv_view_locate(const GvViewJob *job, int x, int y, int j, GvViewSpot *spot,
 /* 256 x the value of plane `plane` at a spot; bg is the plane's BACKGROUND. */
 uint32_t gv_view_fetch(const GvView *v, const GvViewSpot *spot, int plane, uint32_t bg);
 
-/* 256 x the value of plane `plane` at output pixel (x, y), blur sample j:
- * gv_view_fetch() at gv_view_locate(). */
-uint32_t gv_view_sample(const GvViewJob *job, int x, int y, int j, int plane);
 
 /* The Ken Burns zoom of a tile copy whose way across the frame is tau
  * (0 entering, 1 leaving): 1 to 1 + ken_burns/100, in or out. */
-double gv_view_zoom(const GvView *v, int zoom_in, double tau);
+double gv_view_zoom(double ken_burns, int zoom_in, double tau);
 
 /* The wall point pixel (x, y) sees, in frame coordinates; 0 for none. */
 int gv_view_project(const GvView *v, double x, double y, double *wx, double *wy, double *depth);

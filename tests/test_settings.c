@@ -159,6 +159,18 @@ static void test_memory_limit(void)
  * written (TILT and TURN may be negative); anything else is refused with
  * the key named and nothing stored, by gv_settings_set() and, for a value
  * set in the struct directly, by gv_settings_validate(). */
+/* gv_settings_validate() refuses s, naming key first: "KEY: '...". */
+static void check_invalid(const GvSettings *s, const char *key)
+{
+    char err[256] = "";
+    CHECK_INT(gv_settings_validate(s, err, sizeof(err)), GV_ERR_SETTING);
+    char want[64];
+    snprintf(want, sizeof(want), "%s: '", key);
+    if (strncmp(err, want, strlen(want)))
+        fprintf(stderr, "validate %s: %s\n", key, err);
+    CHECK(!strncmp(err, want, strlen(want)));
+}
+
 static void test_camera(void)
 {
     static const struct {
@@ -252,13 +264,7 @@ static void test_camera(void)
         case 5: s.depth_fade = 101; break;
         default: s.camera = (GvCamera)(GV_CAMERA_SIDE + 1); break;
         }
-        char err[256] = "";
-        CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
-        char want[64];
-        snprintf(want, sizeof(want), "%s: '", keys[i]);
-        if (strncmp(err, want, strlen(want)))
-            fprintf(stderr, "validate %s: %s\n", keys[i], err);
-        CHECK(!strncmp(err, want, strlen(want)));
+        check_invalid(&s, keys[i]);
     }
 }
 
@@ -431,13 +437,7 @@ static void test_words(void)
         case 9: s.font = NULL; break;
         default: s.caption = "Filename"; break; /* the struct holds one spelling */
         }
-        char err[256] = "";
-        CHECK_INT(gv_settings_validate(&s, err, sizeof(err)), GV_ERR_SETTING);
-        char want[64];
-        snprintf(want, sizeof(want), "%s: '", keys[i]);
-        if (strncmp(err, want, strlen(want)))
-            fprintf(stderr, "validate %s: %s\n", keys[i], err);
-        CHECK(!strncmp(err, want, strlen(want)));
+        check_invalid(&s, keys[i]);
     }
     /* "none" in the struct is no caption, as NULL is */
     gv_default_settings(&s);

@@ -75,7 +75,10 @@ else
 fi
 "$GRIDVID" photos --size 320x240 --tile-height 80 --title "Summer" --logo logo.png \
   --preview p.png --at 1 --quiet
-check "preview: written with the title" [ -s p.png ]
+"$GRIDVID" photos --size 320x240 --tile-height 80 --preview p0.png --at 1 --quiet
+check "preview: the title's plate over the wall's centre" \
+  [ "$(vips getpoint p.png 160 120)" != "$(vips getpoint p0.png 160 120)" ]
+check "preview: the corner without it" [ "$(vips getpoint p.png 2 2)" = "$(vips getpoint p0.png 2 2)" ]
 
 # --- music: the wall steps on the beats of a click track (120 bpm from 0.5 s) ---
 ffmpeg -v error -f lavfi -i \
@@ -97,8 +100,13 @@ check "beats: each within 34 ms of a click (${bt[*]})" [ $ok -eq 1 ]
 runs=$(ffmpeg -v error -i steps.mp4 -map 0:v -f framemd5 - | grep -v '^#' | awk -F, '{print $6}' |
        uniq -c | awk '$1 >= 6' | wc -l)
 check "steps: the wall holds between beats ($runs holds)" [ "$runs" -ge 10 ]
+# pulses: the wall never stops (no two frames alike) and moves otherwise
+# than evenly
+vframes() { ffmpeg -v error -i "$1" -map 0:v -f framemd5 - | grep -v '^#' | awk -F, '{print $6}'; }
 "$GRIDVID" "${base[@]}" --audio clicks.wav --beat-sync pulse -o pulse.mp4
-check "pulse: renders" [ -s pulse.mp4 ]
+"$GRIDVID" "${base[@]}" --audio clicks.wav -o even.mp4
+check "pulse: 60 frames, no two in a row alike" [ "$(vframes pulse.mp4 | uniq | wc -l)" -eq 60 ]
+check "pulse: not the even motion" [ "$(vframes pulse.mp4 | sed -n 10p)" != "$(vframes even.mp4 | sed -n 10p)" ]
 "$GRIDVID" "${base[@]}" --beat-sync steps -o bad.mp4 2> err.txt; rc=$?
 check "beat sync without AUDIO: exit 2 ($rc)" [ $rc -eq 2 ]
 check "beat sync without AUDIO: says so" grep -q "BEAT_SYNC.*AUDIO" err.txt

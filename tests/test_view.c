@@ -175,12 +175,12 @@ static void test_zoom_and_copies(void)
     /* prepared at 1.1 x: 110 x 110 */
     CHECK_INT(v.src_w, 110);
     CHECK_INT(v.src_h, 110);
-    CHECK_NEAR(gv_view_zoom(&v, 1, 0), 1, 1e-12);
-    CHECK_NEAR(gv_view_zoom(&v, 1, 0.5), 1.05, 1e-12);
-    CHECK_NEAR(gv_view_zoom(&v, 1, 1), 1.1, 1e-12);
-    CHECK_NEAR(gv_view_zoom(&v, 0, 0), 1.1, 1e-12);
-    CHECK_NEAR(gv_view_zoom(&v, 0, 1), 1, 1e-12);
-    CHECK_NEAR(gv_view_zoom(&v, 1, 2), 1.1, 1e-12); /* clamped */
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 1, 0), 1, 1e-12);
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 1, 0.5), 1.05, 1e-12);
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 1, 1), 1.1, 1e-12);
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 0, 0), 1.1, 1e-12);
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 0, 1), 1, 1e-12);
+    CHECK_NEAR(gv_view_zoom(v.p.ken_burns, 1, 2), 1.1, 1e-12); /* clamped */
 
     /* one row of 8 images moving left; frame 0: offset 0 */
     GvLayout l;

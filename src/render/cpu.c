@@ -165,7 +165,7 @@ static void render_view_lines(const Job *job, Scratch *sc, int from, int to)
     const GvView *const v = l->view;
     const int n = l->p.motion_blur, w = job->out->width;
     const uint32_t ny = (uint32_t)n * GV_FRAC_ONE, nc = 2 * ny;
-    const GvViewJob vj = { v, l, job->bg[0], job->offsets, job->runs, job->insts, job->chains };
+    const GvViewJob vj = { v, l, job->offsets, job->runs, job->insts, job->chains };
     uint32_t *const cu = sc->acc, *const cv = sc->acc + w / 2 + 1;
     GvViewHint *const hints = sc->hints;
     for (int y0 = from; y0 < to; y0 += 2) {
