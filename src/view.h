@@ -8,7 +8,8 @@
  * Everything a compositor needs is precomputed here in integers (the
  * camera map once per run, the tiles' maps once per frame), so that the
  * CPU reference and the GPU shader agree sample for sample: the per-pixel
- * arithmetic is integer only, spelled out in gv_view_sample().
+ * arithmetic is integer only, spelled out in gv_view_locate() and
+ * gv_view_fetch().
  */
 #ifndef GV_VIEW_H
 #define GV_VIEW_H

@@ -2,8 +2,8 @@
 /*
  * One frame of the photo wall through the view (src/view.h): Ken Burns
  * zooms inside the tiles and a perspective camera. Every sample follows
- * gv_view_sample() in src/view.c in the same integer arithmetic, so the
- * frame equals the CPU reference sample for sample.
+ * gv_view_locate() and gv_view_fetch() in src/view.c in the same integer
+ * arithmetic, so the frame equals the CPU reference sample for sample.
  *
  * One invocation owns 8 luma samples of two lines and the 4 U and 4 V
  * samples under them, so that every output word has a single writer.
