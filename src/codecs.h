@@ -18,7 +18,8 @@
     X(AV1, "av1", NULL)         \
     X(PRORES, "prores", NULL)   \
     X(VP9, "vp9", NULL)         \
-    X(WEBP, "webp", NULL)
+    X(WEBP, "webp", NULL)       \
+    X(GIF, "gif", NULL)
 
 typedef enum GvCodec {
 #define GV_CODEC_ENUM(id, name, alias) GV_CODEC_##id,

@@ -880,8 +880,10 @@ static const Key keys[] = {
     CUSTOM("MAX_PIXELS", "--max-pixels", "N", "refuse larger images (k, M, G suffixes)", "200M",
            parse_max_pixels, "expected a pixel count from 1 to 1000G such as 200000000 or 200M"),
     CUSTOM("CODEC", "--codec", "CODEC",
-           "auto (h264; vp9 for .webm; webp for .webp), h264, hevc, av1, prores, vp9 or webp",
-           "auto", parse_codec, "expected auto, h264, hevc (or h265), av1, prores, vp9 or webp"),
+           "auto (h264; vp9 for .webm; webp for .webp; gif for .gif), h264, hevc, av1, prores, vp9, "
+           "webp or gif",
+           "auto", parse_codec,
+           "expected auto, h264, hevc (or h265), av1, prores, vp9, webp or gif"),
     CUSTOM("ENCODER", "--encoder", "NAME", "auto, or an FFmpeg encoder such as libx264",
            "auto", parse_encoder, "expected auto or an FFmpeg encoder name"),
     INT("CRF", "--crf", "N", "quality of software encoders, lower is better", "23", crf, 0, 63),

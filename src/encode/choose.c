@@ -23,6 +23,8 @@
 #define ENCODERS_VP9 { "libvpx-vp9" }, { NULL, NULL, "vp9_vaapi", "vp9_qsv" }
 /* animated WebP, for the web: loops, no sound */
 #define ENCODERS_WEBP { "libwebp_anim" }, { NULL }
+/* animated GIF: libavcodec's own encoder, fed by src/encode/gif.c */
+#define ENCODERS_GIF { "gif" }, { NULL }
 
 /* Indexed by GvCodec. */
 static const CodecInfo codecs[GV_CODEC_COUNT] = {
@@ -43,6 +45,7 @@ static const Container containers[] = {
       HOLDS(GV_CODEC_H264, GV_CODEC_HEVC, GV_CODEC_AV1, GV_CODEC_VP9, GV_CODEC_PRORES), 0 },
     { "webm", "webm", HOLDS(GV_CODEC_VP9, GV_CODEC_AV1), 0 },
     { "webp", "webp", HOLDS(GV_CODEC_WEBP), 0 },
+    { "gif", "gif", HOLDS(GV_CODEC_GIF), 0 },
 };
 #define N_CONTAINERS ((int)(sizeof(containers) / sizeof(containers[0])))
 
@@ -168,7 +171,7 @@ int gv_enc_choose(const char *const name, const char *const codec, const char *c
     if (!ch->ct) {
         snprintf(err, errlen,
                  "OUTPUT_FILENAME: '%s' is not valid: the name must end in .mp4, .mov, .mkv, "
-                 ".webm or .webp",
+                 ".webm, .webp or .gif",
                  name ? name : "");
         return GV_ERR_SETTING;
     }

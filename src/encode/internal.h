@@ -8,6 +8,7 @@
  *   video.c   the video encoder: opening it, pictures in, packets out
  *   audio.c   the soundtrack: decoded, resampled, faded, re-encoded
  *   mux.c     the output file and the encoder's life: open, finish, close
+ *   gif.c     animated GIF: the frames kept, one palette for the loop
  */
 #ifndef GV_ENCODE_INTERNAL_H
 #define GV_ENCODE_INTERNAL_H
@@ -57,6 +58,7 @@ typedef struct Choice {
 enum { ST_OPEN = 0, ST_FINISHED, ST_FAILED };
 
 typedef struct Audio Audio;
+typedef struct GvGif GvGif;
 
 struct GvEncoder {
     const GvLog *log;
@@ -86,6 +88,7 @@ struct GvEncoder {
     char av_error[256];
     const CodecInfo *ci;
     Audio *audio;          /* NULL without an audio file */
+    GvGif *gif;            /* an animated GIF's kept frames, else NULL */
     int64_t fail_at;       /* test switch, see GvEncodeParams.fail_at_frame */
     int codec_failed;      /* the last error came from the encoder, not the file */
     char failure[256];     /* and what it was */
@@ -129,6 +132,22 @@ const AVCodec *gv_enc_software_encoder(const CodecInfo *ci);
 int gv_enc_video_open(GvEncoder *e, const GvEncodeParams *p, const Choice *ch);
 /* Flushes the encoder and writes what comes out; may be GV_ENCODE_LOST. */
 int gv_enc_video_flush(GvEncoder *e);
+/* Sends f (NULL: flush) and writes the packets that come out; what names
+ * the step in messages. */
+int gv_enc_video_encode(GvEncoder *e, const AVFrame *f, const char *what);
+
+/* ---- gif.c ---- */
+
+/* 0, or GV_ERR_SETTING with the message in err: the frame rate, size and
+ * the frames kept against p->memory_bytes. */
+int gv_enc_gif_check(const GvEncodeParams *p, char *err, size_t len);
+/* Sets up e->gif for p's frames. 0 or -ENOMEM. */
+int gv_enc_gif_open(GvEncoder *e, const GvEncodeParams *p);
+/* Keeps the picture and adds it to the palette's histogram. */
+int gv_enc_gif_add(GvEncoder *e, const GvPicture *pic);
+/* Makes the palette and encodes every kept frame with it. */
+int gv_enc_gif_finish(GvEncoder *e);
+void gv_enc_gif_free(GvGif **g);
 
 /* ---- audio.c ---- */
 

@@ -58,10 +58,22 @@ static int start_stream(GvEncoder *const e, const Container *const ct, const Cod
     e->st->r_frame_rate = e->cc->framerate;
     if (e->audio && (ret = gv_enc_audio_add_stream(e)) < 0)
         return ret;
-    /* an animated WebP loops forever */
-    if (ci->id == AV_CODEC_ID_WEBP && (ret = av_dict_set(&opts, "loop", "0", 0)) < 0) {
+    /* an animated WebP or GIF loops forever */
+    if ((ci->id == AV_CODEC_ID_WEBP || ci->id == AV_CODEC_ID_GIF) &&
+        (ret = av_dict_set(&opts, "loop", "0", 0)) < 0) {
         av_dict_free(&opts);
         return gv_enc_codec_error(ret);
+    }
+    /* the last frame of a GIF lasts until the loop's length, in the
+     * hundredths of a second its delays are counted in */
+    if (ci->id == AV_CODEC_ID_GIF && e->frames > 0) {
+        const AVRational cs = { 1, 100 };
+        const int64_t last = av_rescale_q(e->frames, e->cc->time_base, cs) -
+                             av_rescale_q(e->frames - 1, e->cc->time_base, cs);
+        if ((ret = av_dict_set_int(&opts, "final_delay", last, 0)) < 0) {
+            av_dict_free(&opts);
+            return gv_enc_codec_error(ret);
+        }
     }
     if (ct->isobmff && (ret = av_dict_set(&opts, "movflags", "+faststart", 0)) < 0) {
         av_dict_free(&opts);
@@ -117,18 +129,23 @@ static int encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
         goto end;
     }
     e->ci = ch.ci;
+    const int animated = ch.ci->id == AV_CODEC_ID_WEBP || ch.ci->id == AV_CODEC_ID_GIF;
+    const char *const kind = ch.ci->id == AV_CODEC_ID_GIF ? "GIF" : "WebP";
+    if (ch.ci->id == AV_CODEC_ID_GIF && (ret = gv_enc_gif_check(p, err, sizeof(err))) < 0) {
+        gv_log(e->log, GV_LOG_ERROR, "%s", err);
+        goto end;
+    }
     /* a bad audio file is a bad setting: found before the output exists */
-    if (p->audio && *p->audio && ch.ci->id == AV_CODEC_ID_WEBP) {
-        gv_log(e->log, GV_LOG_WARNING, "AUDIO: an animated WebP holds no sound: left out");
+    if (p->audio && *p->audio && animated) {
+        gv_log(e->log, GV_LOG_WARNING, "AUDIO: an animated %s holds no sound: left out", kind);
     } else if (p->audio && *p->audio && (ret = gv_enc_audio_open(e, p, ch.ct)) < 0) {
         goto end;
     }
     /* animated images are for the web: say when one will be heavy */
-    if (ch.ci->id == AV_CODEC_ID_WEBP &&
-        ((int64_t)p->width * p->height > 1280 * 720 || p->fps_num > 30 * p->fps_den))
+    if (animated && ((int64_t)p->width * p->height > 1280 * 720 || p->fps_num > 30 * p->fps_den))
         gv_log(e->log, GV_LOG_WARNING,
-               "an animated WebP of %dx%d at %.3g fps is heavy for the web: --size 720p or "
-               "smaller and --fps 15 to 25 keep it light", p->width, p->height,
+               "an animated %s of %dx%d at %.3g fps is heavy for the web: --size 720p or "
+               "smaller and --fps 15 to 25 keep it light", kind, p->width, p->height,
                (double)p->fps_num / p->fps_den);
     e->path = av_strdup(p->name ? p->name : p->path);
     e->pkt = av_packet_alloc();
@@ -227,6 +244,7 @@ void gv_encoder_close(GvEncoder **const pe)
         avcodec_send_frame(e->cc, NULL);
     avcodec_free_context(&e->cc);
     gv_enc_audio_free(&e->audio);
+    gv_enc_gif_free(&e->gif);
     av_frame_free(&e->frame);
     av_frame_free(&e->hw_frame);
     av_packet_free(&e->pkt);

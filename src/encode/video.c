@@ -183,6 +183,9 @@ static enum AVPixelFormat input_format(const AVCodec *const c)
      * when lossless) */
     if (c->id == AV_CODEC_ID_WEBP)
         return AV_PIX_FMT_RGB32;
+    /* a GIF's frames are remapped to its palette by gif.c */
+    if (c->id == AV_CODEC_ID_GIF)
+        return AV_PIX_FMT_PAL8;
     static const enum AVPixelFormat wanted[] = {
         AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P10, AV_PIX_FMT_NV12,
     };
@@ -435,6 +438,8 @@ int gv_enc_video_open(GvEncoder *const e, const GvEncodeParams *const p, const C
     int ret = open_encoder(e, p, ch);
     if (ret < 0)
         return ret;
+    if (e->sw_format == AV_PIX_FMT_PAL8)
+        return gv_enc_gif_open(e, p);
     if (e->sw_format != AV_PIX_FMT_YUV420P && (ret = init_pool(e)) < 0)
         return ret;
     if (e->hw == HW_VAAPI && !(e->hw_frame = av_frame_alloc()))
@@ -449,7 +454,7 @@ int gv_encoder_pictures_held(const GvEncoder *const e)
 {
     /* libx264 copies a picture into its own frames as it is sent, and
      * libavcodec may keep one sent while its packet waits to be read */
-    if (e->pool || !strcmp(e->name, "libx264"))
+    if (e->pool || e->gif || !strcmp(e->name, "libx264"))
         return GV_ENCODER_PICTURES_COPIED;
     return GV_ENCODER_PICTURES_KEPT;
 }
@@ -609,8 +614,7 @@ static int write_packets(GvEncoder *const e, const char *const what)
     return encoder_failed(e, what, ret);
 }
 
-/* Sends f (NULL: flush) and writes what comes out. */
-static int encode(GvEncoder *const e, const AVFrame *const f, const char *const what)
+int gv_enc_video_encode(GvEncoder *const e, const AVFrame *const f, const char *const what)
 {
     int ret = avcodec_send_frame(e->cc, f);
     if (ret == AVERROR(EAGAIN)) {
@@ -669,7 +673,14 @@ int gv_encoder_send(GvEncoder *const e, const GvPicture *const pic, const int64_
         ret = -EINVAL;
         goto end;
     }
-    if (e->pool) {
+    if (e->gif) {
+        /* kept until the palette is made: encoded by gv_enc_video_flush() */
+        ret = gv_enc_gif_add(e, pic);
+        release(opaque);
+        if (ret == 0)
+            e->next++;
+        goto end;
+    } else if (e->pool) {
         ret = convert_picture(e, pic, f);
         release(opaque); /* the copy is all the encoder needs */
     } else {
@@ -697,7 +708,7 @@ int gv_encoder_send(GvEncoder *const e, const GvPicture *const pic, const int64_
             goto end;
         }
     }
-    if ((ret = encode(e, in, what)) < 0)
+    if ((ret = gv_enc_video_encode(e, in, what)) < 0)
         goto end;
     e->next++;
     /* the audio that plays until this picture ends */
@@ -722,7 +733,9 @@ end:
 int gv_enc_video_flush(GvEncoder *const e)
 {
     e->codec_failed = 0;
-    int ret = encode(e, NULL, "flushing the encoder");
+    int ret = e->gif ? gv_enc_gif_finish(e) : 0;
+    if (ret == 0)
+        ret = gv_enc_video_encode(e, NULL, "flushing the encoder");
     if (ret < 0 && e->codec_failed && e->hw != HW_NONE)
         ret = lost(e, "at the end", e->failure);
     return ret;
