@@ -583,6 +583,11 @@ static int parse_size(GvSettings *s, const char *v, const char **expect)
 static int parse_background(GvSettings *s, const char *v, const char **expect)
 {
     (void)expect;
+    s->transparent = !ascii_casecmp(v, "transparent");
+    if (s->transparent) {
+        memset(s->background, 0, 3);
+        return 0;
+    }
     return parse_colour(v, s->background);
 }
 

@@ -7,11 +7,12 @@
 #include "gridvid/gridvid.h"
 #include "threads.h"
 
-int gv_picpool_init(GvPicPool *p, int w, int h, int max)
+int gv_picpool_init(GvPicPool *p, int w, int h, int max, int transparent)
 {
     memset(p, 0, sizeof(*p));
     p->w = w;
     p->h = h;
+    p->transparent = transparent;
     p->max = max;
     p->free_list = calloc((size_t)max, sizeof(*p->free_list));
     p->all = calloc((size_t)max, sizeof(*p->all));
@@ -51,19 +52,29 @@ static GvPoolPic *new_pic(GvPicPool *p)
     /* 64-byte aligned lines suit SIMD in the compositor and the encoder. */
     const int ly = (p->w + 63) & ~63, lc = (p->w / 2 + 63) & ~63;
     const size_t size = (size_t)ly * p->h + 2 * (size_t)lc * (p->h / 2);
-    if (posix_memalign(&pp->mem, 64, size) != 0) {
+    /* transparent: the picture over white, then the alpha plane */
+    const size_t total = p->transparent ? 2 * size + (size_t)ly * p->h : size;
+    if (posix_memalign(&pp->mem, 64, total) != 0) {
         free(pp);
         return NULL;
     }
     uint8_t *const base = pp->mem;
     pp->pool = p;
-    pp->pic.width = p->w;
-    pp->pic.height = p->h;
-    pp->pic.data[0] = base;
-    pp->pic.data[1] = base + (size_t)ly * p->h;
-    pp->pic.data[2] = pp->pic.data[1] + (size_t)lc * (p->h / 2);
-    pp->pic.linesize[0] = ly;
-    pp->pic.linesize[1] = pp->pic.linesize[2] = lc;
+    GvPicture *const pics[2] = { &pp->pic, &pp->over };
+    for (int i = 0; i < 1 + !!p->transparent; i++) {
+        GvPicture *const pic = pics[i];
+        pic->width = p->w;
+        pic->height = p->h;
+        pic->data[0] = base + (size_t)i * size;
+        pic->data[1] = pic->data[0] + (size_t)ly * p->h;
+        pic->data[2] = pic->data[1] + (size_t)lc * (p->h / 2);
+        pic->linesize[0] = ly;
+        pic->linesize[1] = pic->linesize[2] = lc;
+    }
+    if (p->transparent) {
+        pp->pic.alpha = base + 2 * size;
+        pp->pic.alpha_linesize = ly;
+    }
     return pp;
 }
 

@@ -29,9 +29,12 @@
 
 typedef struct GvPicPool GvPicPool;
 
-/* A picture of a pool; pic is what stages read and write. */
+/* A picture of a pool; pic is what stages read and write. A pool for a
+ * transparent background gives pic an alpha plane, and over, the frame
+ * over the second background (picture.h). */
 typedef struct GvPoolPic {
     GvPicture pic;
+    GvPicture over;
     GvPicPool *pool;
     void *mem;
 } GvPoolPic;
@@ -43,10 +46,12 @@ struct GvPicPool {
     GvPoolPic **all;
     int n_free, n_alloc, max;
     int w, h;
+    int transparent;
 };
 
-/* A pool of at most max pictures of w x h. Returns 0 or -ENOMEM. */
-int gv_picpool_init(GvPicPool *p, int w, int h, int max);
+/* A pool of at most max pictures of w x h, with what a transparent
+ * background needs when transparent is set. Returns 0 or -ENOMEM. */
+int gv_picpool_init(GvPicPool *p, int w, int h, int max, int transparent);
 /* Frees every picture: all must have been given back. Safe on a pool
  * that is zeroed or failed to init. */
 void gv_picpool_free(GvPicPool *p);

@@ -33,3 +33,45 @@ void gv_tile_free(GvTile **t)
     free(*t);
     *t = NULL;
 }
+
+/* round(n * 255 / d) for d > 0, n of either sign (halves away from 0),
+ * clamped to 0 .. 255 once offset by `at` */
+static uint8_t unpremultiply(const int n, const int d, const int at)
+{
+    const int q = at + (n >= 0 ? (n * 255 + d / 2) / d : -((-n * 255 + d / 2) / d));
+    return (uint8_t)(q < 0 ? 0 : q > 255 ? 255 : q);
+}
+
+void gv_alpha_resolve(GvPicture *pic, const GvPicture *over, int from, int to)
+{
+    const int w = pic->width;
+    for (int y = from; y < to; y++) {
+        uint8_t *const b = pic->data[0] + (size_t)y * (size_t)pic->linesize[0];
+        const uint8_t *const wh = over->data[0] + (size_t)y * (size_t)over->linesize[0];
+        uint8_t *const a = pic->alpha + (size_t)y * (size_t)pic->alpha_linesize;
+        for (int x = 0; x < w; x++) {
+            const int d = wh[x] - b[x];
+            const int al = d < 0 ? 255 : d > 255 ? 0 : 255 - d;
+            a[x] = (uint8_t)al;
+            b[x] = al ? unpremultiply(b[x], al, 0) : 16;
+        }
+    }
+    for (int cy = from / 2; cy < to / 2; cy++) {
+        const uint8_t *const a0 = pic->alpha + (size_t)(2 * cy) * (size_t)pic->alpha_linesize;
+        const uint8_t *const a1 = a0 + pic->alpha_linesize;
+        for (int p = 1; p < 3; p++) {
+            uint8_t *const c = pic->data[p] + (size_t)cy * (size_t)pic->linesize[p];
+            for (int cx = 0; cx < w / 2; cx++) {
+                const int ac = (a0[2 * cx] + a1[2 * cx] + 1) / 2;
+                c[cx] = ac ? unpremultiply(c[cx] - 128, ac, 128) : 128;
+            }
+            /* A sample seen through none of its column's pixels, though its
+             * pair's right-hand pixels show: the colour of the sample to
+             * the right, the nearest that saw them. */
+            for (int cx = 0; cx + 1 < w / 2; cx++)
+                if (!a0[2 * cx] && !a1[2 * cx] && (a0[2 * cx + 1] || a1[2 * cx + 1]) &&
+                    (a0[2 * cx + 2] || a1[2 * cx + 2]))
+                    c[cx] = c[cx + 1];
+        }
+    }
+}

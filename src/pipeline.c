@@ -314,6 +314,7 @@ static int open_compositor(Attempt *a)
         .gpu_failed = run->gpu_failed,
         .open_delay_ms = run->hooks->gpu_open_delay_ms,
         .n_images = run->n,
+        .transparent = s->transparent,
     };
     memcpy(cfg.comp.bg_yuv, run->bg_yuv, 3);
     return gv_failover_open(&a->comp, &cfg);
@@ -348,7 +349,8 @@ static int64_t encoder_memory(const Attempt *a)
     const Run *const run = a->run;
     const GvSettings *const s = run->s;
     const int64_t mib = INT64_C(1) << 20;
-    const int64_t pic = (int64_t)s->width * s->height * 3 / 2;
+    /* a transparent frame: over black, over white, and its alpha */
+    const int64_t pic = (int64_t)s->width * s->height * (s->transparent ? 4 : 3) / 2;
     const int64_t tile = (int64_t)run->spec.w * run->spec.h * 3;
     const int batch = s->batch > 0 ? s->batch : 2 * run->threads;
     const int pics = GV_MAX_DEPTH + QUEUE_FRAMES + GV_ENCODER_PICTURES_COPIED;
@@ -393,6 +395,7 @@ static int open_encoder(Attempt *a, const char *path)
         .log = run->log,
         .audio = s->audio,
         .software = run->software_encoder,
+        .alpha = s->transparent,
         /* test-only: a hardware encoder dying mid-stream, on the first try */
         .fail_at_frame = run->software_encoder ? 0 : run->hooks->encoder_fail_at,
     };
@@ -411,8 +414,8 @@ static int open_output(Attempt *a)
         (ret = gv_sink_keep_frames(&a->sink, gv_settings_temp_dir(s), run->log)) < 0)
         return ret;
     if ((ret = gv_picpool_init(&a->pool, s->width, s->height,
-                               GV_MAX_DEPTH + QUEUE_FRAMES +
-                                   gv_encoder_pictures_held(a->enc))) < 0 ||
+                               GV_MAX_DEPTH + QUEUE_FRAMES + gv_encoder_pictures_held(a->enc),
+                               s->transparent)) < 0 ||
         (ret = gv_framequeue_init(&a->queue, QUEUE_FRAMES, run->cancel)) < 0)
         return ret;
     return gv_sink_start(&a->sink, &a->queue, a->enc, run->log);
@@ -507,7 +510,8 @@ static int submit_frame(Attempt *a, int64_t i)
     GvPoolPic *const pp = gv_picpool_get(&a->pool, a->run->cancel);
     if (!pp)
         return atomic_load(a->run->cancel) ? GV_ERR_CANCELLED : -ENOMEM;
-    return gv_failover_submit(a->comp, i, &pp->pic, pp);
+    return gv_failover_submit(a->comp, i, &pp->pic, a->run->s->transparent ? &pp->over : NULL,
+                              pp);
 }
 
 /* The oldest frame is done: release its tiles and hand it on. */
@@ -520,7 +524,12 @@ static int finish_frame(Attempt *a, int *next_remove)
     if (ret < 0)
         return ret;
     /* the title and the logo: the same blend whichever compositor ran */
-    gv_overlays_apply(&a->run->overlays, frame, &((GvPoolPic *)pp)->pic);
+    GvPoolPic *const pic = pp;
+    gv_overlays_apply(&a->run->overlays, frame, &pic->pic);
+    if (a->run->s->transparent) {
+        gv_overlays_apply(&a->run->overlays, frame, &pic->over);
+        gv_alpha_resolve(&pic->pic, &pic->over, 0, pic->pic.height);
+    }
     while (*next_remove < sch->n_shown && sch->last[sch->by_last[*next_remove]] <= frame) {
         const int k = sch->by_last[(*next_remove)++];
         gv_failover_tile_remove(a->comp, k);
@@ -846,7 +855,8 @@ static int start_run(Run *run)
         return ret;
     }
     char err[512];
-    if (!s->preview && gv_encoder_check(s->output, s->codec, s->encoder, err, sizeof(err)) < 0) {
+    if (!s->preview && gv_encoder_check(s->output, s->codec, s->encoder, s->transparent, err,
+                                         sizeof(err)) < 0) {
         gv_log(run->log, GV_LOG_ERROR, "%s", err);
         return GV_ERR_SETTING;
     }

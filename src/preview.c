@@ -34,7 +34,7 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
     GvOffset *const offs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*offs));
     GvPicPool pool = { 0 };
     GvPoolPic *pp = NULL;
-    if (!shown.ks || !offs || gv_picpool_init(&pool, s->width, s->height, 1) < 0 ||
+    if (!shown.ks || !offs || gv_picpool_init(&pool, s->width, s->height, 1, 0) < 0 ||
         !(pp = gv_picpool_get(&pool, cancel))) {
         ret = -ENOMEM;
         goto end;

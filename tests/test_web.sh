@@ -80,5 +80,118 @@ check "gif over MEMORY_LIMIT: no file" [ ! -e big.gif ]
 "$GRIDVID" "${wall[@]}" --codec h264 -o bad.gif 2> err.txt; rc=$?
 check "gif with CODEC h264: exit 2 ($rc)" [ $rc -eq 2 ]
 
+# --- a transparent background -------------------------------------------------
+# flat photos, motion blur (edges partly covered); rendered with alpha
+# (lossless WebP), and opaque over black and over white (lossless H.264),
+# whose luma difference gives each pixel's coverage independently:
+# alpha = 255 (1 - (W - B) / 219)
+mkdir flat
+for i in 1 2 3 4 5 6; do
+  vips black g.v 120 120 --bands 3 &&
+    vips linear g.v flat/p$i.png 1 "$((30 * i)) $((200 - 25 * i)) $((40 + 30 * (i % 3)))" --uchar
+done
+clear=(flat --size 320x240 --tile-height 80 --gap 20 --rows 2 --fps 12 --duration 1
+  --motion-blur 4 --crf 0 --gpu false --quiet)
+"$GRIDVID" "${clear[@]}" --background transparent -o t.webp; rc=$?
+check "transparent webp: exit 0 ($rc)" [ $rc -eq 0 ]
+"$GRIDVID" "${clear[@]}" --background black -o black.mkv &&
+  "$GRIDVID" "${clear[@]}" --background white -o white.mkv
+vips copy "t.webp[n=-1]" t.v && vips rawsave t.v t.rgba
+ffmpeg -v error -i black.mkv -f rawvideo -pix_fmt yuv420p black.yuv
+ffmpeg -v error -i white.mkv -f rawvideo -pix_fmt yuv420p white.yuv
+python3 - > alpha.txt << 'PY'
+w, h = 320, 240
+rgba = open('t.rgba', 'rb').read()
+blk = open('black.yuv', 'rb').read()
+wht = open('white.yuv', 'rb').read()
+photos = [(30 * i, 200 - 25 * i, 40 + 30 * (i % 3)) for i in range(1, 7)]
+frames = len(blk) // (w * h * 3 // 2)
+worst_a = clear_gap = solid = partial = worst_c = worst_w = 0
+for f in range(frames):
+    y0 = f * w * h * 3 // 2
+    for i in range(w * h):
+        a = rgba[4 * (f * w * h + i) + 3]
+        b, wh = blk[y0 + i], wht[y0 + i]
+        want = 255 * (1 - (wh - b) / 219)
+        worst_a = max(worst_a, abs(a - want))
+        if wh - b == 219 and a != 0:
+            clear_gap += 1
+        if wh == b and a != 255:
+            solid += 1
+        if a == 0:
+            continue
+        r, g, bl = rgba[4 * (f * w * h + i):4 * (f * w * h + i) + 3]
+        d = min(max(abs(r - p[0]), abs(g - p[1]), abs(bl - p[2])) for p in photos)
+        if a < 255:
+            partial += 1
+        if a >= 128:
+            worst_c = max(worst_c, d)
+        worst_w = max(worst_w, d * a / 255)
+print('frames', frames)
+print('alpha_error %.2f' % worst_a)
+print('gaps_not_clear', clear_gap)
+print('covered_not_solid', solid)
+print('partial', partial)
+print('colour_error_half_or_more', worst_c)
+print('colour_error_weighted %.2f' % worst_w)
+PY
+val() { sed -n "s/^$1 //p" alpha.txt; }
+cat alpha.txt
+check "transparent: 12 frames ($(val frames))" [ "$(val frames)" = 12 ]
+check "transparent: alpha within 2 of the coverage over black and white ($(val alpha_error))" \
+  awk -v e="$(val alpha_error)" 'BEGIN { exit !(e != "" && e <= 2) }'
+check "transparent: the background is clear, alpha 0 exactly ($(val gaps_not_clear) not)" \
+  [ "$(val gaps_not_clear)" = 0 ]
+check "transparent: covered pixels are opaque, 255 exactly ($(val covered_not_solid) not)" \
+  [ "$(val covered_not_solid)" = 0 ]
+check "transparent: the blurred edges are partly covered ($(val partial) pixels)" \
+  [ "$(val partial)" -gt 1000 ]
+check "transparent: colour of pixels half covered or more is the photo's, within 4 ($(val colour_error_half_or_more))" \
+  [ "$(val colour_error_half_or_more)" -le 4 ]
+check "transparent: colour error weighted by alpha at most 8 ($(val colour_error_weighted))" \
+  awk -v e="$(val colour_error_weighted)" 'BEGIN { exit !(e != "" && e <= 8) }'
+
+# the GPU's frames equal the CPU's
+if "$GRIDVID" "${clear[@]}" --background transparent --gpu require --gpu-device llvmpipe \
+  -o g.webp 2> err.txt; then
+  vips copy "g.webp[n=-1]" g.v && vips rawsave g.v g.rgba
+  check "transparent: the GPU's frames equal the CPU's" cmp -s t.rgba g.rgba
+else
+  echo "SKIP: transparent on the GPU: no Vulkan device ($(tail -1 err.txt))"
+fi
+
+# ProRes 4444 and VP9 with alpha, decoded back
+"$GRIDVID" "${clear[@]}" --background transparent -o t.mov; rc=$?
+check "transparent mov: exit 0 ($rc)" [ $rc -eq 0 ]
+check "transparent mov: ProRes 4444" [ "$(ffprobe -v error -show_entries stream=profile -of csv=p=0 t.mov)" = 4444 ]
+# alpha of pixel (x, y) of frame 0, 16 bits, and of a yuva420p decode, 8 bits
+alpha16() {
+  ffmpeg -v error ${3:-} -i "$1" -frames:v 1 -f rawvideo -pix_fmt yuva444p16le - 2> /dev/null |
+    od -An -tu2 -j $(((3 * 320 * 240 + $2) * 2)) -N2 | tr -d ' '
+}
+alpha8() {
+  ffmpeg -v error ${3:-} -i "$1" -frames:v 1 -f rawvideo -pix_fmt yuva420p - 2> /dev/null |
+    od -An -tu1 -j $((320 * 240 * 3 / 2 + $2)) -N1 | tr -d ' '
+}
+# (5, 5) is in the gap above the first row; (150, 60) inside a tile of it
+check "transparent mov: clear in a gap" [ "$(alpha16 t.mov $((5 * 320 + 5)))" = 0 ]
+check "transparent mov: opaque in a tile" [ "$(alpha16 t.mov $((60 * 320 + 150)))" = 65535 ]
+"$GRIDVID" "${clear[@]}" --background transparent -o t.webm; rc=$?
+check "transparent webm: exit 0 ($rc)" [ $rc -eq 0 ]
+check "transparent webm: AlphaMode 1" \
+  [ "$(ffprobe -v error -show_entries stream_tags=alpha_mode -of csv=p=0 t.webm)" = 1 ]
+check "transparent webm: clear in a gap" [ "$(alpha8 t.webm $((5 * 320 + 5)) '-c:v libvpx-vp9')" = 0 ]
+check "transparent webm: opaque in a tile" \
+  [ "$(alpha8 t.webm $((60 * 320 + 150)) '-c:v libvpx-vp9')" = 255 ]
+
+for out in t.mp4 t.gif; do
+  "$GRIDVID" "${clear[@]}" --background transparent -o "$out" 2> err.txt; rc=$?
+  check "transparent $out: exit 2 ($rc)" [ $rc -eq 2 ]
+  check "transparent $out: says which outputs keep alpha" grep -q "needs an output that keeps alpha" err.txt
+  check "transparent $out: no file" [ ! -e "$out" ]
+done
+"$GRIDVID" "${clear[@]}" --background transparent --codec h264 -o t2.mkv 2> err.txt; rc=$?
+check "transparent with CODEC h264: exit 2 ($rc)" [ $rc -eq 2 ]
+
 echo "web: $checks checks, $fails failed"
 [ $fails -eq 0 ]

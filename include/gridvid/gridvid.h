@@ -358,7 +358,13 @@ typedef struct GvSettings {
      * it does not; anything else needs audio set). */
     GvBeatSync beat_sync;
 
-    uint8_t reserved[44];      /* for later fields; keep zero */
+    /* BACKGROUND=transparent: the background is see-through (the video
+     * gets an alpha channel; background then holds black, which photos
+     * with alpha of their own are flattened onto). Outputs that keep
+     * alpha: ProRes 4444 (.mov, .mkv), VP9 (.webm, .mkv), WebP. */
+    int transparent;
+
+    uint8_t reserved[40];      /* for later fields; keep zero */
 } GvSettings;
 
 typedef struct GvContext GvContext;

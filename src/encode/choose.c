@@ -160,8 +160,17 @@ static int choose_named(const char *const encoder, Choice *const ch, char *const
     return 0;
 }
 
+/* Whether gridvid writes alpha with this codec in this container (a
+ * transparent background): VP9's alpha is a Matroska block addition, which
+ * MP4 has no place for. */
+static int keeps_alpha(const CodecInfo *const ci, const Container *const ct)
+{
+    return ci->id == AV_CODEC_ID_PRORES || ci->id == AV_CODEC_ID_WEBP ||
+           (ci->id == AV_CODEC_ID_VP9 && !ct->isobmff);
+}
+
 int gv_enc_choose(const char *const name, const char *const codec, const char *const encoder,
-                  Choice *const ch, char *const err, const size_t errlen)
+                  const int alpha, Choice *const ch, char *const err, const size_t errlen)
 {
     char list[128];
     int ret;
@@ -191,8 +200,23 @@ int gv_enc_choose(const char *const name, const char *const codec, const char *c
         }
         ch->ci = ci;
     }
+    /* auto: the container's default, or with alpha its first codec that keeps it */
+    for (int i = 0; !ch->ci && alpha && i < ch->ct->n_codecs; i++)
+        if (keeps_alpha(&codecs[ch->ct->codecs[i]], ch->ct))
+            ch->ci = &codecs[ch->ct->codecs[i]];
     if (!ch->ci)
         ch->ci = &codecs[ch->ct->codecs[0]];
+    if (alpha && !keeps_alpha(ch->ci, ch->ct)) {
+        snprintf(err, errlen, "BACKGROUND: 'transparent' needs an output that keeps alpha: "
+                 ".mov or .mkv (ProRes 4444), .webm or .mkv (VP9) or .webp; %s in .%s has none",
+                 ch->ci->name, ch->ct->ext);
+        return GV_ERR_SETTING;
+    }
+    if (alpha && ch->named && gv_enc_hw_kind(ch->named) != HW_NONE) {
+        snprintf(err, errlen, "BACKGROUND: 'transparent' needs a software encoder: %s keeps no "
+                 "alpha", ch->named->name);
+        return GV_ERR_SETTING;
+    }
     if (!container_holds(ch->ct, ch->ci)) {
         list_codecs(ch->ct->codecs, ch->ct->n_codecs, ", ", list, sizeof(list));
         snprintf(err, errlen, "CODEC: '%s' cannot be written to .%s: accepted there: %s",
@@ -216,11 +240,11 @@ int gv_enc_choose(const char *const name, const char *const codec, const char *c
 }
 
 int gv_encoder_check(const char *const name, const char *const codec, const char *const encoder,
-                     char *const err, const size_t errlen)
+                     const int alpha, char *const err, const size_t errlen)
 {
     char buf[512];
     Choice ch;
-    const int ret = gv_enc_choose(name, codec, encoder, &ch, buf, sizeof(buf));
+    const int ret = gv_enc_choose(name, codec, encoder, alpha, &ch, buf, sizeof(buf));
     if (ret < 0 && err && errlen)
         av_strlcpy(err, buf, errlen);
     return ret;

@@ -36,6 +36,10 @@ typedef struct GvEncodeParams {
     /* 1: only the software encoder of the codec, never a hardware one: for
      * the restart after GV_ENCODE_LOST. */
     int software;
+    /* 1: pictures carry an alpha plane (a transparent background), kept
+     * by the codecs that can: ProRes 4444, VP9, WebP; any other is a
+     * GV_ERR_SETTING. Software encoders only. */
+    int alpha;
     /* Test only: > 0 makes gv_encoder_send() fail with GV_ENCODE_LOST at
      * this frame index, whatever the encoder, as a hardware encoder that
      * dies mid-stream would. 0 = never. */
@@ -140,9 +144,10 @@ GvX264Memory gv_x264_memory(int width, int height, const char *preset, int threa
 /* The cores x264 counts for its automatic thread count. */
 int gv_x264_cores(void);
 
-/* Checks codec/container/encoder combination before any work: 0 or
- * GV_ERR_SETTING with a message. */
-int gv_encoder_check(const char *name, const char *codec, const char *encoder, char *err,
-                     size_t errlen);
+/* Checks codec/container/encoder combination (and alpha, for a
+ * transparent background) before any work: 0 or GV_ERR_SETTING with a
+ * message. */
+int gv_encoder_check(const char *name, const char *codec, const char *encoder, int alpha,
+                     char *err, size_t errlen);
 
 #endif

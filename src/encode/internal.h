@@ -76,9 +76,10 @@ struct GvEncoder {
      * converted pictures come from this pool, laid out as below. */
     AVBufferPool *pool;
     enum AVPixelFormat sw_format;
-    int conv_linesize[3];
-    size_t conv_offset[3];
+    int conv_linesize[4];
+    size_t conv_offset[4];
     int width, height;
+    int alpha;      /* pictures carry alpha, and the encoder keeps it */
     int64_t frames; /* announced, 0 = unknown */
     int64_t next;   /* index the next picture must have */
     int state;
@@ -119,7 +120,7 @@ int gv_enc_write_packet(GvEncoder *e);
 /* ---- choose.c ---- */
 
 /* 0, or GV_ERR_SETTING with the message in err. */
-int gv_enc_choose(const char *name, const char *codec, const char *encoder, Choice *ch,
+int gv_enc_choose(const char *name, const char *codec, const char *encoder, int alpha, Choice *ch,
                   char *err, size_t errlen);
 HwKind gv_enc_hw_kind(const AVCodec *c);
 /* The codec's software encoder in this FFmpeg, or NULL. */

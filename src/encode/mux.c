@@ -53,6 +53,10 @@ static int start_stream(GvEncoder *const e, const Container *const ct, const Cod
         return gv_enc_codec_error(ret);
     if (ct->isobmff && ci->id == AV_CODEC_ID_HEVC)
         e->st->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1'); /* Apple plays only hvc1 */
+    /* Matroska's AlphaMode: players (browsers) look for the VP9 alpha there */
+    if (e->alpha && ci->id == AV_CODEC_ID_VP9 &&
+        (ret = av_dict_set(&e->st->metadata, "alpha_mode", "1", 0)) < 0)
+        return gv_enc_codec_error(ret);
     e->st->time_base = e->cc->time_base;
     e->st->avg_frame_rate = e->cc->framerate;
     e->st->r_frame_rate = e->cc->framerate;
@@ -112,7 +116,7 @@ static int encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
         ret = -EINVAL;
         goto end;
     }
-    if ((ret = gv_enc_choose(p->name, p->codec, p->encoder, &ch, err, sizeof(err))) < 0) {
+    if ((ret = gv_enc_choose(p->name, p->codec, p->encoder, p->alpha, &ch, err, sizeof(err))) < 0) {
         gv_log(e->log, GV_LOG_ERROR, "%s", err);
         goto end;
     }
@@ -129,6 +133,7 @@ static int encoder_open(GvEncoder **const out, const GvEncodeParams *const p)
         goto end;
     }
     e->ci = ch.ci;
+    e->alpha = p->alpha;
     const int animated = ch.ci->id == AV_CODEC_ID_WEBP || ch.ci->id == AV_CODEC_ID_GIF;
     const char *const kind = ch.ci->id == AV_CODEC_ID_GIF ? "GIF" : "WebP";
     if (ch.ci->id == AV_CODEC_ID_GIF && (ret = gv_enc_gif_check(p, err, sizeof(err))) < 0) {

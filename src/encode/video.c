@@ -161,7 +161,8 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
             return ret;
         set_opt(opts, "cpu-used", num, &set);
     } else if (!strcmp(n, "prores_ks")) {
-        set_opt(opts, "profile", "hq", &set);
+        /* alpha needs ProRes 4444 (with 16-bit alpha, prores_ks' default) */
+        set_opt(opts, "profile", e->alpha ? "4444" : "hq", &set);
     } else if (!strcmp(n, "libwebp_anim")) {
         /* CRF 23 gives libwebp's own default quality, 75; CRF 0 is lossless */
         cc->bit_rate = 0;
@@ -175,8 +176,9 @@ static int software_options(const GvEncoder *const e, const GvEncodeParams *cons
 }
 
 /* yuv420p where the encoder takes it, so the caller's planes go in as
- * they are; else the formats we convert to. */
-static enum AVPixelFormat input_format(const AVCodec *const c)
+ * they are; else the formats we convert to. With alpha: yuva420p, whose
+ * planes also go in as they are, else yuva444p10 (ProRes 4444). */
+static enum AVPixelFormat input_format(const AVCodec *const c, const int alpha)
 {
     /* WebP has no colour tags and players read its Y'CbCr as BT.601: it
      * gets RGB, which libwebp converts as WebP expects (and keeps exactly
@@ -186,15 +188,16 @@ static enum AVPixelFormat input_format(const AVCodec *const c)
     /* a GIF's frames are remapped to its palette by gif.c */
     if (c->id == AV_CODEC_ID_GIF)
         return AV_PIX_FMT_PAL8;
-    static const enum AVPixelFormat wanted[] = {
-        AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P10, AV_PIX_FMT_NV12,
+    static const enum AVPixelFormat wanted[2][3] = {
+        { AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV422P10, AV_PIX_FMT_NV12 },
+        { AV_PIX_FMT_YUVA420P, AV_PIX_FMT_YUVA444P10, AV_PIX_FMT_NONE },
     };
     if (!c->pix_fmts)
-        return AV_PIX_FMT_YUV420P;
-    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+        return alpha ? AV_PIX_FMT_NONE : AV_PIX_FMT_YUV420P;
+    for (size_t i = 0; i < 3 && wanted[!!alpha][i] != AV_PIX_FMT_NONE; i++)
         for (const enum AVPixelFormat *f = c->pix_fmts; *f != AV_PIX_FMT_NONE; f++)
-            if (*f == wanted[i])
-                return wanted[i];
+            if (*f == wanted[!!alpha][i])
+                return wanted[!!alpha][i];
     return AV_PIX_FMT_NONE;
 }
 
@@ -256,7 +259,7 @@ static int open_codec(GvEncoder *const e, const GvEncodeParams *const p,
     if (e->fmt->oformat->flags & AVFMT_GLOBALHEADER)
         cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 
-    e->sw_format = input_format(codec);
+    e->sw_format = input_format(codec, e->alpha);
     if (hw == HW_VAAPI) {
         cc->pix_fmt = AV_PIX_FMT_VAAPI;
         e->sw_format = AV_PIX_FMT_NV12;
@@ -264,7 +267,10 @@ static int open_codec(GvEncoder *const e, const GvEncodeParams *const p,
             goto end;
     } else if (e->sw_format == AV_PIX_FMT_NONE) {
         snprintf(e->av_error, sizeof(e->av_error),
-                 "it takes none of the pixel formats gridvid gives (yuv420p, yuv422p10, nv12)");
+                 e->alpha ? "it takes none of the formats with alpha gridvid gives (yuva420p, "
+                            "yuva444p10)"
+                          : "it takes none of the pixel formats gridvid gives (yuv420p, "
+                            "yuv422p10, nv12)");
         ret = AVERROR(ENOSYS);
         goto end;
     } else {
@@ -348,8 +354,9 @@ static int open_encoder(GvEncoder *const e, const GvEncodeParams *const p, const
     int n = 0;
     char why[256], failed[64] = "", failed_why[256] = "";
 
-    if (p->software) {
-        /* the restart after a hardware encoder was lost: no second try */
+    if (p->software || p->alpha) {
+        /* the restart after a hardware encoder was lost: no second try;
+         * and alpha, which no hardware encoder here keeps */
         list[n++] = ch->named && gv_enc_hw_kind(ch->named) == HW_NONE
                         ? ch->named
                         : gv_enc_software_encoder(ch->ci);
@@ -370,7 +377,7 @@ static int open_encoder(GvEncoder *const e, const GvEncodeParams *const p, const
                 list[n++] = c;
         }
     }
-    if (!p->software && (!ch->named || gv_enc_hw_kind(ch->named) != HW_NONE))
+    if (!p->software && !p->alpha && (!ch->named || gv_enc_hw_kind(ch->named) != HW_NONE))
         list[n++] = gv_enc_software_encoder(ch->ci);
 
     for (int i = 0; i < n; i++) {
@@ -404,9 +411,13 @@ static int open_encoder(GvEncoder *const e, const GvEncodeParams *const p, const
 static int init_pool(GvEncoder *const e)
 {
     const size_t w = (size_t)e->width, h = (size_t)e->height;
-    size_t ls[3], rows[3];
+    size_t ls[4], rows[4];
     int planes;
-    if (e->sw_format == AV_PIX_FMT_YUV422P10) {
+    if (e->sw_format == AV_PIX_FMT_YUVA444P10) {
+        ls[0] = ls[1] = ls[2] = ls[3] = (w * 2 + 63) & ~(size_t)63;
+        rows[0] = rows[1] = rows[2] = rows[3] = h;
+        planes = 4;
+    } else if (e->sw_format == AV_PIX_FMT_YUV422P10) {
         ls[0] = (w * 2 + 63) & ~(size_t)63;
         ls[1] = ls[2] = (w + 63) & ~(size_t)63; /* w / 2 samples of 2 bytes */
         rows[0] = rows[1] = rows[2] = h;
@@ -440,7 +451,8 @@ int gv_enc_video_open(GvEncoder *const e, const GvEncodeParams *const p, const C
         return ret;
     if (e->sw_format == AV_PIX_FMT_PAL8)
         return gv_enc_gif_open(e, p);
-    if (e->sw_format != AV_PIX_FMT_YUV420P && (ret = init_pool(e)) < 0)
+    if (e->sw_format != AV_PIX_FMT_YUV420P && e->sw_format != AV_PIX_FMT_YUVA420P &&
+        (ret = init_pool(e)) < 0)
         return ret;
     if (e->hw == HW_VAAPI && !(e->hw_frame = av_frame_alloc()))
         return -ENOMEM;
@@ -496,6 +508,11 @@ static int wrap_picture(const GvPicture *const pic, AVFrame *const f,
         f->linesize[i] = pic->linesize[i];
     }
     f->format = AV_PIX_FMT_YUV420P;
+    if (pic->alpha) {
+        f->data[3] = pic->alpha;
+        f->linesize[3] = pic->alpha_linesize;
+        f->format = AV_PIX_FMT_YUVA420P;
+    }
     return 0;
 }
 
@@ -527,6 +544,48 @@ static void to_yuv422p10(const GvPicture *const pic, AVFrame *const f)
     }
 }
 
+/* 10 bits from 8: 0 stays 0 and 255 becomes 1023 */
+static uint16_t ten_bits(const unsigned v)
+{
+    return (uint16_t)(v << 2 | v >> 6);
+}
+
+/*
+ * 4:2:0 with alpha to 4:4:4 with alpha at 10 bits (ProRes 4444): luma and
+ * alpha widened; chroma lines as for 4:2:2 above, and each odd column
+ * halfway between the samples of its two neighbours (left siting puts
+ * sample cx on luma column 2 cx).
+ */
+static void to_yuva444p10(const GvPicture *const pic, AVFrame *const f)
+{
+    const int w = pic->width, h = pic->height, cw = w / 2, ch = h / 2;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *const src = pic->data[0] + (ptrdiff_t)y * pic->linesize[0];
+        const uint8_t *const a = pic->alpha + (ptrdiff_t)y * pic->alpha_linesize;
+        uint16_t *const dst = (uint16_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
+        uint16_t *const da = (uint16_t *)(f->data[3] + (ptrdiff_t)y * f->linesize[3]);
+        for (int x = 0; x < w; x++) {
+            dst[x] = (uint16_t)(src[x] << 2);
+            da[x] = ten_bits(a[x]);
+        }
+    }
+    for (int p = 1; p < 3; p++) {
+        for (int y = 0; y < h; y++) {
+            const int j = y / 2;
+            const int k = y & 1 ? (j + 1 < ch ? j + 1 : j) : (j > 0 ? j - 1 : 0);
+            const uint8_t *const a = pic->data[p] + (ptrdiff_t)j * pic->linesize[p];
+            const uint8_t *const b = pic->data[p] + (ptrdiff_t)k * pic->linesize[p];
+            uint16_t *const dst = (uint16_t *)(f->data[p] + (ptrdiff_t)y * f->linesize[p]);
+            for (int x = 0; x < cw; x++) {
+                const int n = x + 1 < cw ? x + 1 : x;
+                const unsigned here = 3u * a[x] + b[x], next = 3u * a[n] + b[n];
+                dst[2 * x] = (uint16_t)here;
+                dst[2 * x + 1] = (uint16_t)((here + next + 1) / 2);
+            }
+        }
+    }
+}
+
 static void to_nv12(const GvPicture *const pic, AVFrame *const f)
 {
     const int w = pic->width, h = pic->height;
@@ -554,10 +613,12 @@ static void to_rgb32(const GvPicture *const pic, AVFrame *const f)
         const uint8_t *const u = pic->data[1] + (ptrdiff_t)(y / 2) * pic->linesize[1];
         const uint8_t *const v = pic->data[2] + (ptrdiff_t)(y / 2) * pic->linesize[2];
         uint32_t *const dst = (uint32_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
+        const uint8_t *const al = pic->alpha ? pic->alpha + (ptrdiff_t)y * pic->alpha_linesize
+                                             : NULL;
         for (int x = 0; x < pic->width; x++) {
             uint8_t r, g, b;
             gv_yuv_to_rgb(yl[x], u[x / 2], v[x / 2], &r, &g, &b);
-            dst[x] = 0xff000000u | (uint32_t)r << 16 | (uint32_t)g << 8 | b;
+            dst[x] = (uint32_t)(al ? al[x] : 255) << 24 | (uint32_t)r << 16 | (uint32_t)g << 8 | b;
         }
     }
 }
@@ -568,12 +629,14 @@ static int convert_picture(const GvEncoder *const e, const GvPicture *const pic,
     f->buf[0] = av_buffer_pool_get(e->pool);
     if (!f->buf[0])
         return -ENOMEM;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         f->data[i] = e->conv_linesize[i] ? f->buf[0]->data + e->conv_offset[i] : NULL;
         f->linesize[i] = e->conv_linesize[i];
     }
     f->format = e->sw_format;
-    if (e->sw_format == AV_PIX_FMT_YUV422P10)
+    if (e->sw_format == AV_PIX_FMT_YUVA444P10)
+        to_yuva444p10(pic, f);
+    else if (e->sw_format == AV_PIX_FMT_YUV422P10)
         to_yuv422p10(pic, f);
     else if (e->sw_format == AV_PIX_FMT_RGB32)
         to_rgb32(pic, f);

@@ -62,6 +62,10 @@ typedef struct GvCompositorOps {
     /* Waits for the oldest outstanding submission. */
     int (*wait)(void *priv);
     void (*close)(void **priv);
+    /* BACKGROUND for the frames submitted from now on, in place of the
+     * configuration's (a transparent background renders each frame over
+     * two: src/render/failover.h). */
+    void (*set_background)(void *priv, const uint8_t bg_yuv[3]);
     /* Name of the device used, for the summary. */
     const char *(*device_name)(void *priv);
     int depth;

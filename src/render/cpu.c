@@ -494,6 +494,12 @@ static int cpu_submit(void *priv, int64_t frame, GvPicture *out)
     return 0;
 }
 
+static void cpu_set_background(void *priv, const uint8_t bg_yuv[3])
+{
+    Cpu *const c = priv;
+    memcpy(c->bg, bg_yuv, 3);
+}
+
 static int cpu_wait(void *priv)
 {
     (void)priv;
@@ -515,5 +521,6 @@ const GvCompositorOps gv_compositor_cpu = {
     .wait = cpu_wait,
     .close = cpu_close,
     .device_name = cpu_device_name,
+    .set_background = cpu_set_background,
     .depth = 1,
 };

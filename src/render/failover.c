@@ -8,7 +8,7 @@
 
 typedef struct InFlight {
     int64_t frame;
-    GvPicture *pic;
+    GvPicture *pic, *over;
     void *opaque;
 } InFlight;
 
@@ -169,6 +169,21 @@ static int adopt(GvFailover *f, int64_t frame)
     return 0;
 }
 
+/* The backend's submissions of a frame: one, or one over each of the
+ * two backgrounds of a transparent one. */
+static int submit(GvFailover *f, const InFlight *e)
+{
+    if (!f->cfg.transparent)
+        return f->ops->submit(f->comp, e->frame, e->pic);
+    static const uint8_t under[2][3] = { GV_UNDER_BLACK, GV_UNDER_WHITE };
+    int ret = 0;
+    for (int i = 0; i < 2 && ret >= 0; i++) {
+        f->ops->set_background(f->comp, under[i]);
+        ret = f->ops->submit(f->comp, e->frame, i ? e->over : e->pic);
+    }
+    return ret;
+}
+
 /*
  * After a GPU error (ret): moves to the CPU, adds the live tiles and
  * renders the frames in flight again. An error of the CPU stands.
@@ -186,8 +201,8 @@ static int fall_back(GvFailover *f, int ret)
         return ret;
     for (int i = 0; i < f->len; i++) {
         const InFlight *const e = &f->fl[(f->head + i) % GV_MAX_DEPTH];
-        if ((ret = f->ops->submit(f->comp, e->frame, e->pic)) < 0 ||
-            (ret = f->ops->wait(f->comp)) < 0)
+        /* the CPU's submissions are done when they return */
+        if ((ret = submit(f, e)) < 0 || (ret = f->ops->wait(f->comp)) < 0)
             return ret;
     }
     f->n_done = f->len;
@@ -214,16 +229,18 @@ int gv_failover_tile_update(GvFailover *f, int k, const GvTile *tile)
     return gv_failover_tile_add(f, k, tile);
 }
 
-int gv_failover_submit(GvFailover *f, int64_t frame, GvPicture *out, void *opaque)
+int gv_failover_submit(GvFailover *f, int64_t frame, GvPicture *out, GvPicture *over,
+                       void *opaque)
 {
     int ret;
     if (f->pending && f->len == 0 && atomic_load(&f->open_done) && (ret = adopt(f, frame)) < 0)
         return ret;
-    if (f->len == GV_MAX_DEPTH)
+    if (f->len == GV_MAX_DEPTH || !out || !over != !f->cfg.transparent)
         return -EINVAL;
-    f->fl[(f->head + f->len) % GV_MAX_DEPTH] = (InFlight){ frame, out, opaque };
+    InFlight *const e = &f->fl[(f->head + f->len) % GV_MAX_DEPTH];
+    *e = (InFlight){ frame, out, over, opaque };
     f->len++;
-    return fall_back(f, f->ops->submit(f->comp, frame, out));
+    return fall_back(f, submit(f, e));
 }
 
 int gv_failover_wait(GvFailover *f, int64_t *frame, void **opaque)
@@ -233,9 +250,13 @@ int gv_failover_wait(GvFailover *f, int64_t *frame, void **opaque)
     if (f->n_done > 0) {
         f->n_done--;
     } else {
-        const int ret = fall_back(f, f->ops->wait(f->comp));
-        if (ret < 0)
-            return ret;
+        /* a frame's submissions, until one fails: falling back renders
+         * every frame in flight again, all complete (n_done) */
+        for (int i = 0; i < 1 + !!f->cfg.transparent && f->n_done == 0; i++) {
+            const int ret = fall_back(f, f->ops->wait(f->comp));
+            if (ret < 0)
+                return ret;
+        }
         if (f->n_done > 0)
             f->n_done--;
     }
@@ -249,7 +270,9 @@ int gv_failover_wait(GvFailover *f, int64_t *frame, void **opaque)
 
 int gv_failover_depth(const GvFailover *f)
 {
-    return f->ops && f->ops->depth > 0 ? f->ops->depth : 1;
+    const int depth = f->ops && f->ops->depth > 0 ? f->ops->depth : 1;
+    /* a transparent frame takes two submissions */
+    return f->cfg.transparent && depth > 1 ? depth / 2 : depth;
 }
 
 int gv_failover_in_flight(const GvFailover *f)

@@ -19,6 +19,12 @@
  * gv_failover_depth() are in flight, a number that changes with the
  * backend (GV_MAX_DEPTH at most).
  *
+ * A transparent background (GvFailoverConfig.transparent): each frame is
+ * rendered twice, over GV_UNDER_BLACK and GV_UNDER_WHITE, into the two
+ * pictures given to gv_failover_submit(); gv_alpha_resolve() (picture.h)
+ * makes the alpha plane from their difference. A frame then takes two of
+ * the backend's submissions.
+ *
  * Thread-safety: one thread calls everything.
  */
 #ifndef GV_RENDER_FAILOVER_H
@@ -37,6 +43,7 @@ typedef struct GvFailoverConfig {
     int gpu_failed;           /* an earlier attempt lost the GPU: stay on the CPU */
     int open_delay_ms;        /* test-only: the GPU opens this much later */
     int n_images;             /* tiles are numbered 0 .. n_images - 1 */
+    int transparent;          /* render each frame over two backgrounds */
 } GvFailoverConfig;
 
 /* Starts opening the GPU where allowed. Returns 0 or -ENOMEM. */
@@ -53,9 +60,12 @@ void gv_failover_tile_remove(GvFailover *f, int k);
  * frame may be in flight. Returns 0 or a negative code. */
 int gv_failover_tile_update(GvFailover *f, int k, const GvTile *tile);
 
-/* Renders frame into out; the frame is complete when gv_failover_wait()
- * returns it. Returns 0 or a negative code (the CPU failed too). */
-int gv_failover_submit(GvFailover *f, int64_t frame, GvPicture *out, void *opaque);
+/* Renders frame into out (and, with a transparent background, over the
+ * second background into over; else over is NULL); the frame is complete
+ * when gv_failover_wait() returns it. Returns 0 or a negative code (the
+ * CPU failed too). */
+int gv_failover_submit(GvFailover *f, int64_t frame, GvPicture *out, GvPicture *over,
+                       void *opaque);
 
 /* Waits for the oldest submission; sets *frame and *opaque. */
 int gv_failover_wait(GvFailover *f, int64_t *frame, void **opaque);

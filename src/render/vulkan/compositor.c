@@ -910,6 +910,15 @@ static int vc_wait(void *priv)
     return 0;
 }
 
+/* Push constants are recorded with each frame: a change applies from the
+ * next submit on. */
+static void vc_set_background(void *priv, const uint8_t bg_yuv[3])
+{
+    Vc *const c = priv;
+    c->pc.bg = bg_yuv[0] | (uint32_t)bg_yuv[1] << 8 | (uint32_t)bg_yuv[2] << 16;
+    c->vpc.bg = c->pc.bg;
+}
+
 static const char *vc_device_name(void *priv)
 {
     const Vc *const c = priv;
@@ -925,6 +934,7 @@ static const GvCompositorOps vulkan_ops = {
     .wait = vc_wait,
     .close = vc_close,
     .device_name = vc_device_name,
+    .set_background = vc_set_background,
     .depth = GV_VK_DEPTH,
 };
 
