@@ -42,7 +42,7 @@ _gridvid()
     --direction) values='left right alternate up down' ;;
     --easing) values='linear ease-in-out ease-in ease-out' ;;
     --order) values='name mtime shuffle shuffle: given' ;;
-    --codec) values='auto h264 hevc h265 av1 prores vp9 webp' ;;
+    --codec) values='auto h264 hevc h265 av1 prores vp9 webp gif' ;;
     --encoder)
         values='auto libx264 libx265 libsvtav1 libaom-av1 prores_ks libvpx-vp9
             h264_videotoolbox hevc_videotoolbox prores_videotoolbox
@@ -63,7 +63,10 @@ _gridvid()
     --memory-limit) values='auto' ;;
     --videotoolbox | --stream) values='true false' ;;
     --progress) values='auto none plain json' ;;
-    --background | --text-color)
+    --background)
+        values='transparent black white gray grey silver red green lime blue navy yellow cyan
+            aqua magenta fuchsia orange purple pink brown maroon olive teal' ;;
+    --text-color)
         values='black white gray grey silver red green lime blue navy yellow cyan aqua
             magenta fuchsia orange purple pink brown maroon olive teal' ;;
     --fps) values='24 25 30 50 60 30000/1001 60000/1001' ;;

@@ -583,12 +583,13 @@ static int parse_size(GvSettings *s, const char *v, const char **expect)
 static int parse_background(GvSettings *s, const char *v, const char **expect)
 {
     (void)expect;
-    s->transparent = !ascii_casecmp(v, "transparent");
-    if (s->transparent) {
-        memset(s->background, 0, 3);
-        return 0;
-    }
-    return parse_colour(v, s->background);
+    uint8_t rgb[3] = { 0, 0, 0 };
+    const int transparent = !ascii_casecmp(v, "transparent");
+    if (!transparent && parse_colour(v, rgb) < 0)
+        return -1;
+    memcpy(s->background, rgb, 3);
+    s->transparent = transparent;
+    return 0;
 }
 
 static int parse_text_color(GvSettings *s, const char *v, const char **expect)
@@ -786,10 +787,12 @@ static const Key keys[] = {
          "center, top, bottom, left, right, attention or entropy", "center", crop, crop_names,
          "expected center, top, bottom, left, right, attention or entropy"),
     INT("GAP", "--gap", "PIXELS", "space between tiles", "0", gap, 0, 4096),
-    CUSTOM("BACKGROUND", "--background", "COLOUR", "a colour name, #rrggbb, #rgb or r,g,b",
+    CUSTOM("BACKGROUND", "--background", "COLOUR",
+           "a colour name, #rrggbb, #rgb or r,g,b; or transparent (alpha: ProRes 4444, VP9 or "
+           "WebP)",
            "black", parse_background,
-           "expected a colour name (black, white, gray, red, green, blue, ...), #rgb, #rrggbb "
-           "or r,g,b with each 0 to 255"),
+           "expected a colour name (black, white, gray, red, green, blue, ...), #rgb, #rrggbb, "
+           "r,g,b with each 0 to 255, or transparent"),
     ENUM("DIRECTION", "--direction", "DIR", "left, right or alternate; up and down for columns",
          "left", direction, direction_names,
          "expected left, right or alternate (or up and down for columns)"),

@@ -899,6 +899,11 @@ static int start_run(Run *run)
         return ret;
     gv_rgb_to_yuv(s->background[0], s->background[1], s->background[2], &run->bg_yuv[0],
                   &run->bg_yuv[1], &run->bg_yuv[2]);
+    if (s->transparent) {
+        /* the first of the two backgrounds each frame is composited over */
+        static const uint8_t black[3] = GV_UNDER_BLACK;
+        memcpy(run->bg_yuv, black, 3);
+    }
     if (s->progress) {
         const GvProgress p = { .phase = GV_PHASE_SCAN };
         s->progress(s->progress_opaque, &p);

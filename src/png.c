@@ -28,10 +28,10 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     int ret = gv_tiles_init();
     if (ret < 0)
         return ret;
-    const int w = pic->width, h = pic->height;
-    if ((size_t)w > SIZE_MAX / 3 / (size_t)h)
+    const int w = pic->width, h = pic->height, bands = pic->alpha ? 4 : 3;
+    if ((size_t)w > SIZE_MAX / 4 / (size_t)h)
         return -ENOMEM;
-    uint8_t *const rgb = malloc((size_t)w * h * 3);
+    uint8_t *const rgb = malloc((size_t)w * h * bands);
     GvOutput out;
     VipsImage *img = NULL, *typed = NULL;
     void *png = NULL;
@@ -45,9 +45,14 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
         const uint8_t *const py = pic->data[0] + (size_t)y * pic->linesize[0];
         const uint8_t *const pu = pic->data[1] + (size_t)(y / 2) * pic->linesize[1];
         const uint8_t *const pv = pic->data[2] + (size_t)(y / 2) * pic->linesize[2];
-        uint8_t *const o = rgb + (size_t)y * w * 3;
-        for (int x = 0; x < w; x++)
-            gv_yuv_to_rgb(py[x], pu[x / 2], pv[x / 2], &o[3 * x], &o[3 * x + 1], &o[3 * x + 2]);
+        const uint8_t *const pa = pic->alpha ? pic->alpha + (size_t)y * pic->alpha_linesize : NULL;
+        uint8_t *const o = rgb + (size_t)y * w * bands;
+        for (int x = 0; x < w; x++) {
+            uint8_t *const px = o + (size_t)bands * x;
+            gv_yuv_to_rgb(py[x], pu[x / 2], pv[x / 2], &px[0], &px[1], &px[2]);
+            if (pa)
+                px[3] = pa[x];
+        }
     }
 
     ret = GV_ERR_IO;
@@ -56,7 +61,8 @@ int gv_picture_write_png(const GvPicture *const pic, const char *const path, cha
     /* Low zlib effort: previews and frame sequences are written often,
      * and the default level costs several times the time for a few
      * percent of size. */
-    if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR)) ||
+    if (!(img = vips_image_new_from_memory(rgb, (size_t)w * h * bands, w, h, bands,
+                                           VIPS_FORMAT_UCHAR)) ||
         vips_copy(img, &typed, "interpretation", VIPS_INTERPRETATION_sRGB, NULL) ||
         vips_pngsave_buffer(typed, &png, &png_size, "compression", 1, NULL)) {
         gv_vips_reason(reason, reason_len, "cannot write PNG");

@@ -34,7 +34,7 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
     GvOffset *const offs = calloc((size_t)l->n_lanes * (size_t)l->p.motion_blur, sizeof(*offs));
     GvPicPool pool = { 0 };
     GvPoolPic *pp = NULL;
-    if (!shown.ks || !offs || gv_picpool_init(&pool, s->width, s->height, 1, 0) < 0 ||
+    if (!shown.ks || !offs || gv_picpool_init(&pool, s->width, s->height, 1, s->transparent) < 0 ||
         !(pp = gv_picpool_get(&pool, cancel))) {
         ret = -ENOMEM;
         goto end;
@@ -53,6 +53,15 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
     if ((ret = gv_cpu_render(l, bg_yuv, gv_tilestore_tiles(ts), offs, &pp->pic, 0, s->height)) < 0)
         goto end;
     gv_overlays_apply(ov, frame, &pp->pic);
+    /* a transparent background, as the video's frames: over white too */
+    if (s->transparent) {
+        static const uint8_t white[3] = GV_UNDER_WHITE;
+        if ((ret = gv_cpu_render(l, white, gv_tilestore_tiles(ts), offs, &pp->over, 0,
+                                 s->height)) < 0)
+            goto end;
+        gv_overlays_apply(ov, frame, &pp->over);
+        gv_alpha_resolve(&pp->pic, &pp->over, 0, s->height);
+    }
     char reason[256] = "";
     if ((ret = gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason))) < 0) {
         /* out of memory is not an I/O error, and leaves no reason text */

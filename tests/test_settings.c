@@ -248,6 +248,30 @@ static void test_camera(void)
     }
     CHECK(!strcmp(gv_setting_name("CAMERA", GV_CAMERA_TILTED), "tilted"));
 
+    /* BACKGROUND: a colour, or transparent (alpha, the colour black);
+     * a bad value changes neither */
+    {
+        GvSettings s;
+        gv_default_settings(&s);
+        char err[256] = "";
+        CHECK_INT(s.transparent, 0);
+        CHECK_INT(gv_settings_set(&s, "BACKGROUND", "Transparent", err, sizeof(err)), 0);
+        CHECK_INT(s.transparent, 1);
+        CHECK_INT(s.background[0] | s.background[1] | s.background[2], 0);
+        CHECK_INT(gv_settings_set(&s, "BACKGROUND", "transparentish", err, sizeof(err)),
+                  GV_ERR_SETTING);
+        CHECK(strstr(err, "BACKGROUND") && strstr(err, "or transparent"));
+        CHECK_INT(s.transparent, 1);
+        CHECK_INT(gv_settings_set(&s, "BACKGROUND", "#102030", err, sizeof(err)), 0);
+        CHECK_INT(s.transparent, 0);
+        CHECK_INT(s.background[0], 0x10);
+        CHECK_INT(s.background[1], 0x20);
+        CHECK_INT(s.background[2], 0x30);
+        CHECK_INT(gv_settings_set(&s, "BACKGROUND", "#12345", err, sizeof(err)), GV_ERR_SETTING);
+        CHECK_INT(s.background[2], 0x30);
+        CHECK_INT(s.transparent, 0);
+    }
+
     /* set in the struct, out of range: gv_settings_validate() names the key */
     static const char *const keys[] = { "KEN_BURNS", "TILT", "TURN", "FOV", "DISTANCE",
                                         "DEPTH_FADE", "CAMERA" };

@@ -160,6 +160,20 @@ else
   echo "SKIP: transparent on the GPU: no Vulkan device ($(tail -1 err.txt))"
 fi
 
+# the preview: a PNG with alpha, the video's frame at that time (frame 6 at 12 fps)
+"$GRIDVID" "${clear[@]}" --background transparent --preview p.png --at 0.5; rc=$?
+check "transparent preview: exit 0 ($rc)" [ $rc -eq 0 ]
+check "transparent preview: RGBA" [ "$(vipsheader -f bands p.png)" = 4 ]
+vips rawsave p.png p.rgba
+check "transparent preview: the video's frame 6, alpha and colour" python3 -c '
+p = open("p.rgba", "rb").read()
+n = len(p)
+v = open("t.rgba", "rb").read()[6 * n:7 * n]
+same = all(p[i + 3] == v[i + 3] and (p[i + 3] == 0 or p[i:i + 3] == v[i:i + 3]) for i in range(0, n, 4))
+clear = sum(1 for i in range(3, n, 4) if p[i] == 0)
+sys_exit = 0 if same and clear > 0 else 1
+raise SystemExit(sys_exit)'
+
 # ProRes 4444 and VP9 with alpha, decoded back
 "$GRIDVID" "${clear[@]}" --background transparent -o t.mov; rc=$?
 check "transparent mov: exit 0 ($rc)" [ $rc -eq 0 ]

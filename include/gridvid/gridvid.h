@@ -269,7 +269,7 @@ typedef struct GvSettings {
     const char *gpu_device;    /* substring of a Vulkan device name, or NULL */
 
     const char *encoder;       /* "auto" or an FFmpeg encoder name */
-    const char *codec;         /* h264, hevc, av1, prores, vp9; NULL = by extension */
+    const char *codec;         /* h264, hevc, av1, prores, vp9, webp, gif; NULL = by extension */
     int crf;
     const char *preset;
     int64_t bitrate;           /* bits/s, for hardware encoders */

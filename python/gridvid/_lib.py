@@ -129,7 +129,8 @@ class GvSettings(Structure):
         ("logo_position", c_int),
         ("logo_size", c_double),
         ("beat_sync", c_int),
-        ("reserved", c_uint8 * 44),
+        ("transparent", c_int),
+        ("reserved", c_uint8 * 40),
     ]
 
 

@@ -52,7 +52,7 @@ class Settings(TypedDict, total=False):
     gap: Union[int, str]
     """Space between tiles. Key GAP, flag --gap PIXELS, default 0."""
     background: Union[str, Tuple[int, int, int]]
-    """A colour name, #rrggbb, #rgb or r,g,b. Key BACKGROUND, flag --background COLOUR, default black."""
+    """A colour name, #rrggbb, #rgb or r,g,b; or transparent (alpha: ProRes 4444, VP9 or WebP). Key BACKGROUND, flag --background COLOUR, default black."""
     direction: str
     """Left, right or alternate; up and down for columns. Key DIRECTION, flag --direction DIR, default left."""
     easing: str
@@ -116,7 +116,7 @@ class Settings(TypedDict, total=False):
     max_pixels: Union[int, str]
     """Refuse larger images (k, M, G suffixes). Key MAX_PIXELS, flag --max-pixels N, default 200M."""
     codec: str
-    """Auto (h264; vp9 for .webm; webp for .webp), h264, hevc, av1, prores, vp9 or webp. Key CODEC, flag --codec CODEC, default auto."""
+    """Auto (h264; vp9 for .webm; webp for .webp; gif for .gif), h264, hevc, av1, prores, vp9, webp or gif. Key CODEC, flag --codec CODEC, default auto."""
     encoder: str
     """Auto, or an FFmpeg encoder such as libx264. Key ENCODER, flag --encoder NAME, default auto."""
     crf: Union[int, str]
