@@ -42,6 +42,9 @@ void gv_hooks_read(GvHooks *h)
     h->scale_fail_at = int_switch("GV_TEST_GPU_SCALE_FAIL_AT", 0, 1 << 30, 0);
     h->scale_wait = int_switch("GV_TEST_GPU_SCALE_WAIT", 0, 1, 0);
     read_int("GV_TEST_ENCODER_FAIL_AT", 0, INT64_MAX, &h->encoder_fail_at);
+    h->engine_threads = int_switch("GV_ENGINE_THREADS", 1, 4, 0);
+    h->engine_batch = int_switch("GV_ENGINE_BATCH", 1, 128, 0);
+    h->engine_ahead = int_switch("GV_ENGINE_AHEAD", 1, 64, 0);
     const char *const r = getenv("GV_GPU_SCALE_MIN_RATIO");
     if (r && *r) {
         char *end;

@@ -35,6 +35,11 @@ typedef struct GvHooks {
     /* GV_TEST_ENCODER_FAIL_AT=N: a hardware encoder dies at frame N, on
      * the first attempt only; 0 never. */
     int64_t encoder_fail_at;
+    /* Benchmark switches of the JPEG engines: GV_ENGINE_THREADS (1 to 4),
+     * GV_ENGINE_BATCH (files a batch, 1 to 128) and GV_ENGINE_AHEAD (the
+     * batches the engines may take ahead of the tiles' window, 1 to 64);
+     * 0 = the built-in choice. */
+    int engine_threads, engine_batch, engine_ahead;
 } GvHooks;
 
 /* The defaults: every switch off. */

@@ -204,6 +204,19 @@ static int scaler_wanted(const Run *run)
  * prepares its batch or scales. */
 #define ENGINE_BATCH 32
 #define ENGINE_THREADS 2
+/* Batches the engines may take ahead of the tiles' window. */
+#define ENGINE_AHEAD 2
+
+/* The built-in choice unless a benchmark switch (hooks.h) says otherwise. */
+static int engine_threads(const Run *run)
+{
+    return run->hooks->engine_threads ? run->hooks->engine_threads : ENGINE_THREADS;
+}
+
+static int engine_batch(const Run *run)
+{
+    return run->hooks->engine_batch ? run->hooks->engine_batch : ENGINE_BATCH;
+}
 
 /* GPU_DECODE allows the JPEG engine (auto follows USE_GPU=false). */
 static int engine_allowed(const GvSettings *s)
@@ -239,11 +252,11 @@ static int start_engines(Run *run)
     const GvJpegEngineConfig cfg = {
         .filter = run->s->gpu_device,
         .memory_bytes = ((int64_t)run->s->gpu_memory_mib << 20) / ENGINE_MEMORY_SHARE /
-                        ENGINE_THREADS,
-        .max_batch = ENGINE_BATCH,
+                        engine_threads(run),
+        .max_batch = engine_batch(run),
         .log = run->log,
     };
-    return gv_jpeg_engines_start(&run->engines, &cfg, ENGINE_THREADS);
+    return gv_jpeg_engines_start(&run->engines, &cfg, engine_threads(run));
 }
 
 static int open_tiles(Attempt *a)
@@ -267,8 +280,9 @@ static int open_tiles(Attempt *a)
         },
         .scaler_wait = run->hooks->scale_wait,
         .engines = run->engines,
-        .engine_threads = ENGINE_THREADS,
-        .engine_batch = ENGINE_BATCH,
+        .engine_threads = engine_threads(run),
+        .engine_batch = engine_batch(run),
+        .engine_ahead = run->hooks->engine_ahead ? run->hooks->engine_ahead : ENGINE_AHEAD,
         .engine_mode = s->gpu_decode,
         .probe_flags = run->probe.flags,
         .clips = run->probe.clips,

@@ -923,7 +923,8 @@ static int must_wait(const GvTileStore *ts)
 {
     const GvTileSchedule *const sch = ts->cfg.sched;
     /* The engine decodes in batches: it gets files ahead of the window. */
-    const int ahead = ts->engine_state == ENGINE_OPEN ? 2 * ts->cfg.engine_batch : 0;
+    const int ahead =
+        ts->engine_state == ENGINE_OPEN ? ts->cfg.engine_ahead * ts->cfg.engine_batch : 0;
     if (ts->next_job >= sch->n_shown || ts->in_memory >= ts->cap + ahead ||
         ts->decoding >= ts->cfg.batch)
         return 1;
