@@ -159,6 +159,51 @@ static void test_impossible(const char *ext, const char *codec)
     CHECK_INT(count_entries(dir, NULL), 0); /* no output, no temporary */
 }
 
+/* ---- a transparent background: the codecs that keep alpha ---- */
+
+/* BACKGROUND=transparent into .ext with codec (NULL: auto): id written,
+ * in a pixel format with alpha (VP9's alpha is a Matroska block addition,
+ * which libavcodec's decoder leaves aside: there the stream is tagged
+ * AlphaMode); or, id NONE, refused before any work naming BACKGROUND. */
+static void test_alpha(const char *ext, const char *codec, enum AVCodecID id)
+{
+    char out[300];
+    snprintf(out, sizeof(out), "%s/alpha.%s", dir, ext);
+    GvSettings s;
+    Log log;
+    demo_settings(&s, out, &log);
+    s.codec = codec;
+    s.transparent = 1;
+    const int ret = run(&s, NULL);
+    printf("transparent %s in .%s: %s\n", codec ? codec : "auto", ext,
+           ret ? log.last : avcodec_get_name(id));
+    if (id == AV_CODEC_ID_NONE) {
+        CHECK_INT(ret, GV_ERR_SETTING);
+        CHECK(strstr(log.last, "BACKGROUND: 'transparent' needs") == log.last);
+        CHECK_INT(count_entries(dir, NULL), 0);
+        return;
+    }
+    CHECK_INT(ret, 0);
+    AvFile f;
+    CHECK_INT(avcheck_decode(out, &f, NULL, NULL), 0);
+    CHECK_INT(f.video.codec_id, id);
+    CHECK_INT(f.video.frames, FPS);
+    if (id == AV_CODEC_ID_PRORES) {
+        const AVPixFmtDescriptor *const d = av_pix_fmt_desc_get(f.video.format);
+        CHECK(d && (d->flags & AV_PIX_FMT_FLAG_ALPHA));
+    } else {
+        AVFormatContext *fmt = NULL;
+        CHECK_INT(avformat_open_input(&fmt, out, NULL, NULL), 0);
+        const AVDictionaryEntry *const t =
+            fmt && fmt->nb_streams ? av_dict_get(fmt->streams[0]->metadata, "alpha_mode", NULL, 0)
+                                   : NULL;
+        CHECK(t && !strcmp(t->value, "1"));
+        avformat_close_input(&fmt);
+    }
+    avcheck_free(&f);
+    unlink(out);
+}
+
 /* ---- a hardware encoder that is not there ---- */
 
 static void test_missing_hardware(void)
@@ -668,6 +713,14 @@ int main(void)
     test_impossible("webm", "h264");
     test_impossible("mp4", "prores");
     test_impossible("webm", "prores");
+    test_alpha("mov", NULL, AV_CODEC_ID_PRORES);
+    test_alpha("webm", NULL, AV_CODEC_ID_VP9);
+    test_alpha("mkv", NULL, AV_CODEC_ID_VP9);
+    test_alpha("mkv", "prores", AV_CODEC_ID_PRORES);
+    test_alpha("mp4", NULL, AV_CODEC_ID_NONE);
+    test_alpha("mp4", "vp9", AV_CODEC_ID_NONE);
+    test_alpha("mov", "h264", AV_CODEC_ID_NONE);
+    test_alpha("gif", NULL, AV_CODEC_ID_NONE);
     test_missing_hardware();
     test_lost_mid_stream();
     test_lost_end_to_end();

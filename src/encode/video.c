@@ -516,6 +516,28 @@ static int wrap_picture(const GvPicture *const pic, AVFrame *const f,
     return 0;
 }
 
+/* Luma widened to 10 bits, exactly (Y << 2). */
+static void luma_10(const GvPicture *const pic, AVFrame *const f)
+{
+    for (int y = 0; y < pic->height; y++) {
+        const uint8_t *const src = pic->data[0] + (ptrdiff_t)y * pic->linesize[0];
+        uint16_t *const dst = (uint16_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
+        for (int x = 0; x < pic->width; x++)
+            dst[x] = (uint16_t)(src[x] << 2);
+    }
+}
+
+/* The two 4:2:0 chroma lines of plane p that make output line y, with
+ * weights 3 and 1 (see to_yuv422p10). */
+static void chroma_lines(const GvPicture *const pic, const int p, const int y,
+                         const uint8_t **const a, const uint8_t **const b)
+{
+    const int ch = pic->height / 2, j = y / 2;
+    const int k = y & 1 ? (j + 1 < ch ? j + 1 : j) : (j > 0 ? j - 1 : 0);
+    *a = pic->data[p] + (ptrdiff_t)j * pic->linesize[p];
+    *b = pic->data[p] + (ptrdiff_t)k * pic->linesize[p];
+}
+
 /*
  * 4:2:0 to 4:2:2 at 10 bits. With left (MPEG-2) siting a 4:2:0 chroma
  * sample lies half a luma row below the top of its pair, so output rows
@@ -524,24 +546,15 @@ static int wrap_picture(const GvPicture *const pic, AVFrame *const f,
  */
 static void to_yuv422p10(const GvPicture *const pic, AVFrame *const f)
 {
-    const int w = pic->width, h = pic->height, cw = w / 2, ch = h / 2;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *const src = pic->data[0] + (ptrdiff_t)y * pic->linesize[0];
-        uint16_t *const dst = (uint16_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
-        for (int x = 0; x < w; x++)
-            dst[x] = (uint16_t)(src[x] << 2);
-    }
-    for (int p = 1; p < 3; p++) {
-        for (int y = 0; y < h; y++) {
-            const int j = y / 2;
-            const int k = y & 1 ? (j + 1 < ch ? j + 1 : j) : (j > 0 ? j - 1 : 0);
-            const uint8_t *const a = pic->data[p] + (ptrdiff_t)j * pic->linesize[p];
-            const uint8_t *const b = pic->data[p] + (ptrdiff_t)k * pic->linesize[p];
+    luma_10(pic, f);
+    for (int p = 1; p < 3; p++)
+        for (int y = 0; y < pic->height; y++) {
+            const uint8_t *a, *b;
+            chroma_lines(pic, p, y, &a, &b);
             uint16_t *const dst = (uint16_t *)(f->data[p] + (ptrdiff_t)y * f->linesize[p]);
-            for (int x = 0; x < cw; x++)
+            for (int x = 0; x < pic->width / 2; x++)
                 dst[x] = (uint16_t)(3 * a[x] + b[x]);
         }
-    }
 }
 
 /* 10 bits from 8: 0 stays 0 and 255 becomes 1023 */
@@ -552,29 +565,24 @@ static uint16_t ten_bits(const unsigned v)
 
 /*
  * 4:2:0 with alpha to 4:4:4 with alpha at 10 bits (ProRes 4444): luma and
- * alpha widened; chroma lines as for 4:2:2 above, and each odd column
- * halfway between the samples of its two neighbours (left siting puts
- * sample cx on luma column 2 cx).
+ * alpha widened; chroma lines as for 4:2:2, and each odd column halfway
+ * between the samples of its two neighbours (left siting puts sample cx
+ * on luma column 2 cx).
  */
 static void to_yuva444p10(const GvPicture *const pic, AVFrame *const f)
 {
-    const int w = pic->width, h = pic->height, cw = w / 2, ch = h / 2;
-    for (int y = 0; y < h; y++) {
-        const uint8_t *const src = pic->data[0] + (ptrdiff_t)y * pic->linesize[0];
+    const int w = pic->width, cw = w / 2;
+    luma_10(pic, f);
+    for (int y = 0; y < pic->height; y++) {
         const uint8_t *const a = pic->alpha + (ptrdiff_t)y * pic->alpha_linesize;
-        uint16_t *const dst = (uint16_t *)(f->data[0] + (ptrdiff_t)y * f->linesize[0]);
         uint16_t *const da = (uint16_t *)(f->data[3] + (ptrdiff_t)y * f->linesize[3]);
-        for (int x = 0; x < w; x++) {
-            dst[x] = (uint16_t)(src[x] << 2);
+        for (int x = 0; x < w; x++)
             da[x] = ten_bits(a[x]);
-        }
     }
-    for (int p = 1; p < 3; p++) {
-        for (int y = 0; y < h; y++) {
-            const int j = y / 2;
-            const int k = y & 1 ? (j + 1 < ch ? j + 1 : j) : (j > 0 ? j - 1 : 0);
-            const uint8_t *const a = pic->data[p] + (ptrdiff_t)j * pic->linesize[p];
-            const uint8_t *const b = pic->data[p] + (ptrdiff_t)k * pic->linesize[p];
+    for (int p = 1; p < 3; p++)
+        for (int y = 0; y < pic->height; y++) {
+            const uint8_t *a, *b;
+            chroma_lines(pic, p, y, &a, &b);
             uint16_t *const dst = (uint16_t *)(f->data[p] + (ptrdiff_t)y * f->linesize[p]);
             for (int x = 0; x < cw; x++) {
                 const int n = x + 1 < cw ? x + 1 : x;
@@ -583,7 +591,6 @@ static void to_yuva444p10(const GvPicture *const pic, AVFrame *const f)
                 dst[2 * x + 1] = (uint16_t)((here + next + 1) / 2);
             }
         }
-    }
 }
 
 static void to_nv12(const GvPicture *const pic, AVFrame *const f)
