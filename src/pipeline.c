@@ -363,8 +363,9 @@ static int64_t encoder_memory(const Attempt *a)
     const Run *const run = a->run;
     const GvSettings *const s = run->s;
     const int64_t mib = INT64_C(1) << 20;
-    /* a transparent frame: over black, over white, and its alpha */
-    const int64_t pic = (int64_t)s->width * s->height * (s->transparent ? 4 : 3) / 2;
+    /* a transparent frame: over black and over white (1.5 bytes a pixel
+     * each), and its alpha (1) */
+    const int64_t pic = (int64_t)s->width * s->height * (s->transparent ? 8 : 3) / 2;
     const int64_t tile = (int64_t)run->spec.w * run->spec.h * 3;
     const int batch = s->batch > 0 ? s->batch : 2 * run->threads;
     const int pics = GV_MAX_DEPTH + QUEUE_FRAMES + GV_ENCODER_PICTURES_COPIED;

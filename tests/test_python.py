@@ -448,6 +448,11 @@ def test_preview():
         # (200, 30, 90) as it comes back from limited-range Y'CbCr.
         equal("preview: a gap pixel is BACKGROUND", tuple(int(v) for v in frame[56, 100]),
               (200, 31, 90))
+        # A transparent background: RGBA, the gap's line clear, tiles opaque.
+        clear = gridvid.preview(files, at=at, **dict(args, background="transparent"))
+        equal("preview, transparent: RGBA", clear.shape, (180, 320, 4))
+        equal("preview, transparent: the gap's line is clear", int(clear[56, :, 3].max()), 0)
+        equal("preview, transparent: the tiles are opaque", int(clear[:, :, 3].max()), 255)
 
     # The order of files a script picked, kept with order="given".
     picked = [files[3], files[0]]
