@@ -759,7 +759,7 @@ static int parse_memory_limit(GvSettings *s, const char *v, const char **expect)
  */
 static const Key keys[] = {
     STRING("OUTPUT_FILENAME", "--output", "FILE",
-           "output video; .mp4, .mov, .mkv or .webm", "output.mp4", output,
+           "output video; .mp4, .mov, .mkv, .webm, or an animated .webp or .gif", "output.mp4", output,
            "expected a file path"),
     CUSTOM("SIZE", "--size", "WxH|PRESET",
            "frame size: WxH, 720p, 1080p, 1440p, 4k, reel (1080x1920) or square",

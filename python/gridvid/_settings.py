@@ -24,7 +24,7 @@ Pathish = Union[str, "os.PathLike[str]"]
 
 class Settings(TypedDict, total=False):
     output_filename: Pathish
-    """Output video; .mp4, .mov, .mkv or .webm. Key OUTPUT_FILENAME, flag --output FILE, default output.mp4."""
+    """Output video; .mp4, .mov, .mkv, .webm, or an animated .webp or .gif. Key OUTPUT_FILENAME, flag --output FILE, default output.mp4."""
     size: Union[str, Tuple[int, int]]
     """Frame size: WxH, 720p, 1080p, 1440p, 4k, reel (1080x1920) or square. Key SIZE, flag --size WxH|PRESET, default 1080p."""
     width: Union[int, str]
