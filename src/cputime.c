@@ -104,3 +104,9 @@ void gv_thread_name_restore(const char old[16])
     (void)old;
 #endif
 }
+
+void gv_thread_name(const char *const name)
+{
+    char old[16];
+    gv_thread_name_set(old, name);
+}

@@ -1,4 +1,5 @@
 #include "sink.h"
+#include "cputime.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ static int write_png_frame(const GvSink *k, const GvPoolPic *pp, int64_t frame)
 
 static void *sink_main(void *arg)
 {
+    gv_thread_name("gv-sink");
     GvSink *const k = arg;
     GvPoolPic *pp;
     int64_t frame;

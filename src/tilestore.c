@@ -1,4 +1,5 @@
 #include "tilestore.h"
+#include "cputime.h"
 #include "text.h"
 
 #include <errno.h>
@@ -855,6 +856,7 @@ typedef struct EngineThread EngineThread;
 /* One engine of the set, for as long as the store runs. */
 static void *engine_main(void *arg)
 {
+    gv_thread_name("gv-jpeg");
     const EngineThread *const et = arg;
     GvTileStore *const ts = et->ts;
     GvJpegEngine *engines[GV_JPEG_ENGINES_MAX];
@@ -974,6 +976,7 @@ static int queue_for_engine(GvTileStore *ts, int k)
 
 static void *worker_main(void *arg)
 {
+    gv_thread_name("gv-tiles");
     GvTileStore *const ts = arg;
     const GvTileSchedule *const sch = ts->cfg.sched;
     char reason[256];
@@ -1029,6 +1032,7 @@ static void *worker_main(void *arg)
 
 static void *scaler_open_main(void *arg)
 {
+    gv_thread_name("gv-scale-open");
     GvTileStore *const ts = arg;
     GvScaler *sc = NULL;
     if (gv_scaler_open(&sc, &ts->cfg.scaler) == 0) {

@@ -1,4 +1,5 @@
 #include "gpu/jpegengine.h"
+#include "cputime.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -684,6 +685,7 @@ struct GvJpegEngineSet {
 
 static void *opening_main(void *arg)
 {
+    gv_thread_name("gv-jpeg-open");
     const Opening *const op = arg;
     gv_jpeg_engine_open(&op->set->engines[op->i], &op->set->cfg);
     return NULL;

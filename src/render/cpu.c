@@ -10,6 +10,7 @@
  * lines and blends them.
  */
 #include "render/compositor.h"
+#include "cputime.h"
 #include "view.h"
 
 #include <errno.h>
@@ -347,6 +348,7 @@ typedef struct Cpu {
 
 static void *band_main(void *arg)
 {
+    gv_thread_name("gv-comp");
     Band *const b = arg;
     Cpu *const c = b->cpu;
     uint64_t seen = 0;

@@ -1,4 +1,5 @@
 #include "render/failover.h"
+#include "cputime.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@ struct GvFailover {
 
 static void *gpu_open_main(void *arg)
 {
+    gv_thread_name("gv-gpu-open");
     GvFailover *const f = arg;
     const int ms = f->cfg.open_delay_ms;
     if (ms > 0)

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "render/compositor.h"
+#include "cputime.h"
 #include "gpu/context.h"
 #include "view.h"
 
@@ -166,6 +167,7 @@ static void copy_band(const Vc *c, const RingSlot *s, int i, int n)
  */
 static void *copier_main(void *arg)
 {
+    gv_thread_name("gv-copy");
     Copier *const h = arg;
     Vc *const c = h->vc;
     uint64_t seen = 0;
