@@ -46,6 +46,9 @@ typedef struct GvPicture {
  * covers (x = 2 cx, lines 2 cy and 2 cy + 1, as the compositor takes them):
  *   a_c = (alpha(2cx, 2cy) + alpha(2cx, 2cy + 1) + 1) / 2
  *   C  = clamp(128 + round(255 (C_B - 128) / a_c)), 128 where a_c = 0
+ * except that a sample whose column 2 cx is clear while column 2 cx + 1
+ * shows takes the colour of the sample to its right (when that one's
+ * column shows): the pixel 2 cx + 1 is drawn with this sample.
  */
 void gv_alpha_resolve(GvPicture *pic, const GvPicture *over, int from, int to);
 

@@ -90,8 +90,9 @@ for i in 1 2 3 4 5 6; do
   vips black g.v 120 120 --bands 3 &&
     vips linear g.v flat/p$i.png 1 "$((30 * i)) $((200 - 25 * i)) $((40 + 30 * (i % 3)))" --uchar
 done
-clear=(flat --size 320x240 --tile-height 80 --gap 20 --rows 2 --fps 12 --duration 1
-  --motion-blur 4 --crf 0 --gpu false --quiet)
+loud=(flat --size 320x240 --tile-height 80 --gap 20 --rows 2 --fps 12 --duration 1
+  --motion-blur 4 --crf 0)
+clear=("${loud[@]}" --gpu false --quiet)
 "$GRIDVID" "${clear[@]}" --background transparent -o t.webp; rc=$?
 check "transparent webp: exit 0 ($rc)" [ $rc -eq 0 ]
 "$GRIDVID" "${clear[@]}" --background black -o black.mkv &&
@@ -156,6 +157,12 @@ if "$GRIDVID" "${clear[@]}" --background transparent --gpu require --gpu-device 
   -o g.webp 2> err.txt; then
   vips copy "g.webp[n=-1]" g.v && vips rawsave g.v g.rgba
   check "transparent: the GPU's frames equal the CPU's" cmp -s t.rgba g.rgba
+  # the GPU lost at frame 5: the CPU renders the frames in flight again
+  GV_TEST_GPU_FAIL_AT=5 "$GRIDVID" "${loud[@]}" --background transparent --gpu true \
+    --gpu-device llvmpipe -o f.webp 2> err.txt
+  vips copy "f.webp[n=-1]" f.v && vips rawsave f.v f.rgba
+  check "transparent: the GPU lost at frame 5, frames equal the CPU's" cmp -s t.rgba f.rgba
+  check "transparent: the GPU lost at frame 5, one warning" grep -q "continuing on the CPU" err.txt
 else
   echo "SKIP: transparent on the GPU: no Vulkan device ($(tail -1 err.txt))"
 fi
