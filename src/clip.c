@@ -4,7 +4,7 @@
  * VAAPI device), and turned into tiles with libswscale. See clip.h.
  *
  * A clip holds the frame gv_clip_next() returned last (c->frame) and the
- * one before it (c->prev); after opening and seeking, c->frame is the one
+ * tile of the one before it (c->prev_tile); after opening and seeking, c->frame is the one
  * it returns next (c->pending). Every call runs inside a GvAvLogScope, so
  * that libav's messages go to the clip's log at debug level and the first
  * error's text can explain a failure.
@@ -89,9 +89,9 @@ struct GvClip {
     AVFrame *raw;        /* from the decoder, maybe a hardware surface */
     AVFrame *spare;      /* a surface's copy in memory, before it replaces frame */
     AVFrame *frame;      /* the current frame, in memory */
-    AVFrame *prev;       /* the frame gv_clip_next() returned before it */
+    GvTile *prev_tile;   /* the tile of the frame gv_clip_next() returned before */
     int have_frame;      /* frame is the one gv_clip_next() returned last */
-    int have_prev;       /* prev holds one, since the last seek */
+    int have_prev;       /* prev_tile (or the page before) holds one, since the last seek */
     int pending;         /* frame is decoded; gv_clip_next() returns it next */
     double cur_pts;      /* frame's time */
     double floor_pts;    /* times never go below this, until the next seek */
@@ -512,19 +512,29 @@ static int check_frame(const GvClip *const c, const AVFrame *const f, char *cons
     return 0;
 }
 
-/* The new frame got replaces the current one, which becomes the previous
- * frame if gv_clip_next() returned it. */
-static void replace_frame(GvClip *const c, AVFrame *const got)
+static int tile_of(GvClip *c, const AVFrame *f, GvTile **out);
+
+/*
+ * The new frame got replaces the current one. A current frame that
+ * gv_clip_next() returned becomes the previous one as its tile, made
+ * now: holding it at full size instead would pin one more of the
+ * decoder's (or the hardware read-back's) pictures for every clip open,
+ * 3 MB at 1080p. Returns 0, or tile_of()'s error (got replaces it still).
+ */
+static int replace_frame(GvClip *const c, AVFrame *const got)
 {
+    int ret = 0;
     if (c->have_frame) {
-        av_frame_unref(c->prev);
-        av_frame_move_ref(c->prev, c->frame);
-        c->have_prev = 1;
+        GvTile *t = NULL;
+        ret = tile_of(c, c->frame, &t);
+        gv_tile_free(&c->prev_tile);
+        c->prev_tile = t;
+        c->have_prev = ret == 0;
         c->have_frame = 0;
-    } else {
-        av_frame_unref(c->frame);
     }
+    av_frame_unref(c->frame);
     av_frame_move_ref(c->frame, got);
+    return ret;
 }
 
 /* c->raw becomes the current frame. Returns 0, 1 when it is dropped, or an error. */
@@ -542,20 +552,26 @@ static int take_frame(GvClip *const c, char *const reason, const size_t len)
         return 1;
     }
     c->skip_before = AV_NOPTS_VALUE;
+    int ret;
     if (c->hw && raw->format == c->hw_fmt) {
         av_frame_unref(c->spare);
         if (av_hwframe_transfer_data(c->spare, raw, 0) < 0 ||
             av_frame_copy_props(c->spare, raw) < 0) {
             av_frame_unref(raw);
-            const int ret = hw_fallback(c, ts, reason, len);
+            ret = hw_fallback(c, ts, reason, len);
             return ret < 0 ? ret : 1;
         }
         av_frame_unref(raw);
-        replace_frame(c, c->spare);
+        ret = replace_frame(c, c->spare);
     } else {
-        replace_frame(c, raw);
+        ret = replace_frame(c, raw);
     }
-    const int ret = check_frame(c, c->frame, reason, len);
+    if (ret < 0) {
+        if (ret != -ENOMEM)
+            set_reason(reason, len, "a picture could not be scaled to its tile");
+        return ret;
+    }
+    ret = check_frame(c, c->frame, reason, len);
     if (ret < 0)
         return ret;
     if (c->first_ts == AV_NOPTS_VALUE)
@@ -780,7 +796,7 @@ static int clip_new(GvClip **const out, const char *const path, const GvTileSpec
     c->hw_fmt = AV_PIX_FMT_NONE;
     if (!(c->path = strdup(path)) || !(c->pkt = av_packet_alloc()) ||
         !(c->raw = av_frame_alloc()) || !(c->spare = av_frame_alloc()) ||
-        !(c->frame = av_frame_alloc()) || !(c->prev = av_frame_alloc()))
+        !(c->frame = av_frame_alloc()))
         return -ENOMEM;
     return 0;
 }
@@ -1291,7 +1307,7 @@ int gv_clip_seek(GvClip *const c, double t, char *const reason, const size_t rea
     t = t > 0 ? (t < 2 * GV_CLIP_MAX_SECONDS ? t : 2 * GV_CLIP_MAX_SECONDS) : 0;
     const int64_t target = c->first_ts + (int64_t)floor(t / av_q2d(c->tb) + 1e-3);
     c->pending = c->have_frame = c->have_prev = 0;
-    av_frame_unref(c->prev);
+    gv_tile_free(&c->prev_tile);
     /* A GIF's frames paint over each other: only the first stands alone. */
     int ret = 1;
     if (c->fmt && c->dec && c->dec->codec_id != AV_CODEC_ID_GIF &&
@@ -1374,7 +1390,16 @@ int gv_clip_tile_previous(GvClip *const c, GvTile **const out)
         return -EINVAL;
     if (c->anim)
         return gv_anim_tile(c->anim, c->page - 1, out, NULL, 0);
-    return tile_of(c, c->prev, out);
+    const GvTile *const p = c->prev_tile;
+    GvTile *const t = p ? gv_tile_alloc(p->w, p->h) : NULL;
+    if (!t)
+        return p ? -ENOMEM : -EINVAL;
+    memcpy(t->y, p->y, (size_t)p->w * (size_t)p->h * 3);
+    t->focus_x = p->focus_x;
+    t->focus_y = p->focus_y;
+    t->aspect = p->aspect;
+    *out = t;
+    return 0;
 }
 
 void gv_clip_close(GvClip **const pc)
@@ -1392,7 +1417,7 @@ void gv_clip_close(GvClip **const pc)
     av_frame_free(&c->raw);
     av_frame_free(&c->spare);
     av_frame_free(&c->frame);
-    av_frame_free(&c->prev);
+    gv_tile_free(&c->prev_tile);
     for (int i = 0; i < 2; i++)
         sws_freeContext(c->conv[i].ctx);
     for (int i = 0; i < 3; i++)
