@@ -830,9 +830,9 @@ static int run(Cli *cli, const GvSettings *s)
  * glibc gives each thread that allocates its own arena, up to 8 per core,
  * and keeps what is freed there: with 16 decoding threads, a clip's
  * pictures and libvips' buffers freed on one thread stay with that arena.
- * Four arenas measured 150 to 250 MB less at the peak of the clips
- * benchmark on 16 cores, and 50 to 100 MB less on photos alone, at the
- * same speed (docs/PERFORMANCE.md). MALLOC_ARENA_MAX, when set, decides.
+ * Four arenas measured about 230 MB less at the peak of the clips
+ * benchmark on 16 cores (1505 MB against 1734), at the same speed
+ * (docs/PERFORMANCE.md). MALLOC_ARENA_MAX, when set, decides.
  */
 static void malloc_policy(void)
 {
