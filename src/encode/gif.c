@@ -47,7 +47,7 @@ int gv_enc_gif_check(const GvEncodeParams *const p, char *const err, const size_
     }
     if (p->width > 4096 || p->height > 4096) {
         snprintf(err, len, "SIZE: %dx%d is too large for a GIF: at most 4096 a side "
-                 "(--size 480p to 720p suits the web)", p->width, p->height);
+                 "(--size 640x360 to 720p suits the web)", p->width, p->height);
         return GV_ERR_SETTING;
     }
     const int64_t need = p->frames * (int64_t)frame_bytes(p->width, p->height);
@@ -55,7 +55,7 @@ int gv_enc_gif_check(const GvEncodeParams *const p, char *const err, const size_
         const int64_t mib = INT64_C(1) << 20;
         snprintf(err, len, "a GIF keeps every frame until its palette is made: %lld frames of "
                  "%dx%d take %lld MiB, more than the %lld MiB that MEMORY_LIMIT leaves "
-                 "(--size 480p, --fps 15 or a shorter --duration fit)",
+                 "(--size 640x360, --fps 15 or a shorter --duration fit)",
                  (long long)p->frames, p->width, p->height, (long long)((need + mib - 1) / mib),
                  (long long)(p->memory_bytes / mib));
         return GV_ERR_SETTING;
