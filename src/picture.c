@@ -53,7 +53,9 @@ void gv_alpha_resolve(GvPicture *pic, const GvPicture *over, int from, int to)
             const int d = wh[x] - b[x];
             const int al = d < 0 ? 255 : d > 255 ? 0 : 255 - d;
             a[x] = (uint8_t)al;
-            b[x] = al ? unpremultiply(b[x], al, 0) : 16;
+            /* covered: the colour as it is (most pixels, no division) */
+            if (al < 255)
+                b[x] = al ? unpremultiply(b[x], al, 0) : 16;
         }
     }
     for (int cy = from / 2; cy < to / 2; cy++) {
@@ -63,7 +65,8 @@ void gv_alpha_resolve(GvPicture *pic, const GvPicture *over, int from, int to)
             uint8_t *const c = pic->data[p] + (size_t)cy * (size_t)pic->linesize[p];
             for (int cx = 0; cx < w / 2; cx++) {
                 const int ac = (a0[2 * cx] + a1[2 * cx] + 1) / 2;
-                c[cx] = ac ? unpremultiply(c[cx] - 128, ac, 128) : 128;
+                if (ac < 255)
+                    c[cx] = ac ? unpremultiply(c[cx] - 128, ac, 128) : 128;
             }
             /* A sample seen through none of its column's pixels, though its
              * pair's right-hand pixels show: the colour of the sample to

@@ -207,7 +207,7 @@ static int scaler_wanted(const Run *run)
 /* Batches the engines may take ahead of the tiles' window. */
 #define ENGINE_AHEAD 2
 
-/* The built-in choice unless a benchmark switch (hooks.h) says otherwise. */
+/* The built-in choices unless a benchmark switch (hooks.h) says otherwise. */
 static int engine_threads(const Run *run)
 {
     return run->hooks->engine_threads ? run->hooks->engine_threads : ENGINE_THREADS;
@@ -216,6 +216,11 @@ static int engine_threads(const Run *run)
 static int engine_batch(const Run *run)
 {
     return run->hooks->engine_batch ? run->hooks->engine_batch : ENGINE_BATCH;
+}
+
+static int engine_ahead(const Run *run)
+{
+    return run->hooks->engine_ahead ? run->hooks->engine_ahead : ENGINE_AHEAD;
 }
 
 /* GPU_DECODE allows the JPEG engine (auto follows USE_GPU=false). */
@@ -282,7 +287,7 @@ static int open_tiles(Attempt *a)
         .engines = run->engines,
         .engine_threads = engine_threads(run),
         .engine_batch = engine_batch(run),
-        .engine_ahead = run->hooks->engine_ahead ? run->hooks->engine_ahead : ENGINE_AHEAD,
+        .engine_ahead = engine_ahead(run),
         .engine_mode = s->gpu_decode,
         .probe_flags = run->probe.flags,
         .clips = run->probe.clips,
@@ -538,13 +543,10 @@ static int finish_frame(Attempt *a, int *next_remove)
     const int ret = gv_failover_wait(a->comp, &frame, &pp);
     if (ret < 0)
         return ret;
-    /* the title and the logo: the same blend whichever compositor ran */
+    /* the title, the logo and alpha: the same whichever compositor ran */
     GvPoolPic *const pic = pp;
-    gv_overlays_apply(&a->run->overlays, frame, &pic->pic);
-    if (a->run->s->transparent) {
-        gv_overlays_apply(&a->run->overlays, frame, &pic->over);
-        gv_alpha_resolve(&pic->pic, &pic->over, 0, pic->pic.height);
-    }
+    gv_overlays_finish(&a->run->overlays, frame, &pic->pic,
+                       a->run->s->transparent ? &pic->over : NULL);
     while (*next_remove < sch->n_shown && sch->last[sch->by_last[*next_remove]] <= frame) {
         const int k = sch->by_last[(*next_remove)++];
         gv_failover_tile_remove(a->comp, k);

@@ -52,16 +52,12 @@ int gv_preview_write(const GvSettings *s, const GvLayout *l, GvTileStore *ts,
     gv_frame_offsets(l, frame, offs);
     if ((ret = gv_cpu_render(l, bg_yuv, gv_tilestore_tiles(ts), offs, &pp->pic, 0, s->height)) < 0)
         goto end;
-    gv_overlays_apply(ov, frame, &pp->pic);
     /* a transparent background, as the video's frames: over white too */
-    if (s->transparent) {
-        static const uint8_t white[3] = GV_UNDER_WHITE;
-        if ((ret = gv_cpu_render(l, white, gv_tilestore_tiles(ts), offs, &pp->over, 0,
-                                 s->height)) < 0)
-            goto end;
-        gv_overlays_apply(ov, frame, &pp->over);
-        gv_alpha_resolve(&pp->pic, &pp->over, 0, s->height);
-    }
+    static const uint8_t white[3] = GV_UNDER_WHITE;
+    if (s->transparent && (ret = gv_cpu_render(l, white, gv_tilestore_tiles(ts), offs,
+                                               &pp->over, 0, s->height)) < 0)
+        goto end;
+    gv_overlays_finish(ov, frame, &pp->pic, s->transparent ? &pp->over : NULL);
     char reason[256] = "";
     if ((ret = gv_picture_write_png(&pp->pic, s->preview, reason, sizeof(reason))) < 0) {
         /* out of memory is not an I/O error, and leaves no reason text */

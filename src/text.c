@@ -728,6 +728,15 @@ void gv_overlays_apply(const GvOverlays *ov, int64_t frame, GvPicture *pic)
         gv_overlay_blend_picture(ov->logo, pic, 256);
 }
 
+void gv_overlays_finish(const GvOverlays *ov, int64_t frame, GvPicture *pic, GvPicture *over)
+{
+    gv_overlays_apply(ov, frame, pic);
+    if (!over)
+        return;
+    gv_overlays_apply(ov, frame, over);
+    gv_alpha_resolve(pic, over, 0, pic->height);
+}
+
 void gv_overlays_free(GvOverlays *ov)
 {
     if (!ov)

@@ -106,6 +106,12 @@ int gv_overlays_init(GvOverlays *ov, const GvSettings *s, const GvLog *log);
 /* Blends the title (faded in and out) and the logo into frame i. */
 void gv_overlays_apply(const GvOverlays *ov, int64_t frame, GvPicture *pic);
 
+/* A composited frame's last step, for the video and the preview alike:
+ * the overlays; and with a transparent background (over: the same frame
+ * composited over GV_UNDER_WHITE, else NULL) the overlays on over too and
+ * pic made the straight-alpha frame (gv_alpha_resolve()). */
+void gv_overlays_finish(const GvOverlays *ov, int64_t frame, GvPicture *pic, GvPicture *over);
+
 /* The title's opacity at frame i, 0 to 256. */
 int gv_title_opacity(const GvOverlays *ov, int64_t frame);
 
