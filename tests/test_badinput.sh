@@ -248,6 +248,29 @@ else
   note "HEIC: this libvips cannot read or write it; not tested"
 fi
 
+# JPEG headers are read by gridvid's own reader (src/jpeginfo.c); one
+# longer than it reads (two 64 KB comments before the frame header) goes
+# to libvips. Both paths give the same picture and the same refusal.
+vips copy red.v odd/plain.jpg
+vips copy red.v "odd/progressive.jpg[interlace]"
+python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+comment = b"\xff\xfe" + (65535).to_bytes(2, "big") + b"x" * 65533
+open(sys.argv[2], "wb").write(d[:2] + comment * 2 + d[2:])
+' odd/plain.jpg odd/long-header.jpg
+for f in plain progressive long-header; do
+  expect odd/$f.jpg 255 0 0
+  g odd/$f.jpg --preview lim.png "${P[@]}" --max-pixels 2000
+  check "$f.jpg: --max-pixels refuses it (exit 3)" [ $rc -eq 3 ]
+  check "$f.jpg: the refusal names its size" \
+    grep -qF "odd/$f.jpg: 64x32 is over the 2000-pixel limit" err.txt
+done
+head -c 1000 odd/long-header.jpg > odd/cut-header.jpg
+g odd/cut-header.jpg mix/b1.png -o cut.mp4 "${R[@]}"
+check "a JPEG cut inside its header: skipped (exit 0)" [ $rc -eq 0 ]
+check "a JPEG cut inside its header: one warning" [ "$(warnings_for odd/cut-header.jpg)" = 1 ]
+
 # --- EXIF orientation: each of the eight comes out upright ----------------
 # Upright picture U: red | blue over green | white. Each file holds U
 # turned by the inverse of its orientation, so only honouring the tag
