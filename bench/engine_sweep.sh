@@ -17,6 +17,7 @@ gridvid=${GRIDVID:-$here/../build/gridvid}
 dir=$(ls -d "$work"/sets/*-1000 | head -1)
 [ -d "$dir" ] || { echo "no W2 set under $work/sets" >&2; exit 1; }
 cat "$dir"/* > /dev/null
+waits=()
 printf '%-10s %7s %7s %8s %13s  %s\n' "t:b:a" "wall s" "CPU s" "peak MB" "encoder/own" "engines"
 for v in 2:32:2 "$@" 2:32:2; do
   IFS=: read -r t b a <<< "$v"
@@ -36,4 +37,7 @@ print("TIME %.2f %.2f %.2f %d" % (time.time() - t, r.ru_utime, r.ru_stime, r.ru_
   own=$(sed -n "s/.*the encoder \([0-9.]*\) s, gridvid's own \([0-9.]*\) s.*/\1\/\2/p" "$log" | head -1)
   printf '%-10s %7s %7.1f %8d %13s  %s\n' "$v" "$wall" "$(awk -v u="$u" -v s="$s" 'BEGIN{print u + s}')" \
     $((kb / 1024)) "${own:-?}" "${eng:-?}"
+  waits+=("$v: $(sed -n 's/^gridvid: waits: //p' "$log")")
 done
+printf '\nwhere each run waited (--verbose):\n'
+printf '  %s\n' "${waits[@]}"

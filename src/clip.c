@@ -381,6 +381,9 @@ static enum AVPixelFormat get_format(AVCodecContext *const dec, const enum AVPix
     return avcodec_default_get_format(dec, fmts);
 }
 
+/* libavutil's AV_CUDA_USE_PRIMARY_CONTEXT: its header needs CUDA's. */
+#define GV_CUDA_USE_PRIMARY_CONTEXT (1 << 0)
+
 /*
  * The process's device of each type, made at the first clip that asks
  * (a CUDA context costs a few hundred milliseconds and hundreds of MB of
@@ -398,8 +401,17 @@ static AVBufferRef *shared_device(enum AVHWDeviceType type)
     pthread_mutex_lock(&lock);
     if (!tried[i]) {
         tried[i] = 1;
-        if (av_hwdevice_ctx_create(&devices[i], type, NULL, NULL, 0) < 0)
+        /* CUDA: the device's primary context, which the JPEG engines use
+         * too, rather than a context of its own (over 100 MB of host
+         * memory each with NVIDIA's driver); a context of its own where
+         * the primary one is active with other flags */
+        if (type != AV_HWDEVICE_TYPE_CUDA ||
+            av_hwdevice_ctx_create(&devices[i], type, NULL, NULL,
+                                   GV_CUDA_USE_PRIMARY_CONTEXT) < 0) {
             devices[i] = NULL;
+            if (av_hwdevice_ctx_create(&devices[i], type, NULL, NULL, 0) < 0)
+                devices[i] = NULL;
+        }
     }
     if (devices[i])
         ref = av_buffer_ref(devices[i]);

@@ -95,7 +95,9 @@ GvPoolPic *gv_picpool_get(GvPicPool *p, atomic_int *cancel)
         }
         if (atomic_load(cancel))
             break;
+        const double t0 = gv_now_s();
         gv_cond_wait_poll(&p->cond, &p->lock);
+        p->wait_s += gv_now_s() - t0;
     }
     pthread_mutex_unlock(&p->lock);
     return pp;
@@ -164,8 +166,12 @@ static int stopped(const GvFrameQueue *q)
 int gv_framequeue_push(GvFrameQueue *q, GvPoolPic *pp, int64_t frame)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->len == q->cap && !stopped(q))
-        gv_cond_wait_poll(&q->cond, &q->lock);
+    if (q->len == q->cap && !stopped(q)) {
+        const double t0 = gv_now_s();
+        while (q->len == q->cap && !stopped(q))
+            gv_cond_wait_poll(&q->cond, &q->lock);
+        q->push_wait_s += gv_now_s() - t0;
+    }
     const int ret = stopped(q);
     if (ret < 0) {
         pthread_mutex_unlock(&q->lock);
@@ -184,8 +190,12 @@ int gv_framequeue_push(GvFrameQueue *q, GvPoolPic *pp, int64_t frame)
 int gv_framequeue_pop(GvFrameQueue *q, GvPoolPic **pp, int64_t *frame)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->len == 0 && !q->end && !stopped(q))
-        gv_cond_wait_poll(&q->cond, &q->lock);
+    if (q->len == 0 && !q->end && !stopped(q)) {
+        const double t0 = gv_now_s();
+        while (q->len == 0 && !q->end && !stopped(q))
+            gv_cond_wait_poll(&q->cond, &q->lock);
+        q->pop_wait_s += gv_now_s() - t0;
+    }
     int ret = stopped(q);
     if (ret == 0 && q->len > 0) {
         *pp = q->pics[q->head];

@@ -47,6 +47,7 @@ struct GvPicPool {
     int n_free, n_alloc, max;
     int w, h;
     int transparent;
+    double wait_s; /* time gv_picpool_get() waited for a picture */
 };
 
 /* A pool of at most max pictures of w x h, with what a transparent
@@ -70,6 +71,8 @@ typedef struct GvFrameQueue {
     int end;       /* the producer sent everything */
     int error;     /* < 0: the queue is dead, both sides stop */
     atomic_int *cancel;
+    /* for --verbose: time the producer waited for room, the consumer for a frame */
+    double push_wait_s, pop_wait_s;
 } GvFrameQueue;
 
 /* Returns 0 or -ENOMEM. */

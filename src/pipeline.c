@@ -104,6 +104,7 @@ typedef struct Attempt {
     int n_clips_on;
     double last_report;
     int first_reported;
+    double first_done_s;  /* when the first frame was composited, from the start */
 } Attempt;
 
 /* ---------------------------------------------------------------- */
@@ -554,6 +555,8 @@ static int finish_frame(Attempt *a, int *next_remove)
             clip_off(a, k);
         gv_tilestore_release(a->tiles, k);
     }
+    if (a->first_done_s == 0)
+        a->first_done_s = gv_now_s() - a->run->t0;
     return gv_framequeue_push(&a->queue, pp, frame);
 }
 
@@ -607,6 +610,12 @@ static int finish_video(Attempt *a, GvSummary *summary)
     if ((ret = gv_encoder_finish(a->enc)) < 0)
         return ret;
     cpu_summary(a, summary, gv_thread_cpu_s() - flush0);
+    gv_log(run->log, GV_LOG_INFO,
+           "waits: the first frame composited at %.2f s; the frames waited %.2f s for tiles "
+           "and %.2f s for pictures to composite into, the encoder %.2f s for frames, and "
+           "finished frames %.2f s for the encoder",
+           a->first_done_s, gv_tilestore_wait_s(a->tiles), a->pool.wait_s, a->queue.pop_wait_s,
+           a->queue.push_wait_s);
     snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(a->enc));
     snprintf(summary->compositor, sizeof(summary->compositor), "%s",
              gv_failover_device(a->comp));

@@ -109,6 +109,7 @@ struct GvTileStore {
     int stats_logged;
     char engine_device[64];
     double t_engine_wait, t_engine_run; /* the engine thread's time */
+    double t_tiles_wait; /* the consumer's, in gv_tilestore_wait() */
 
     /* clips, per image (NULL for stills); those decoding, guarded by lock */
     ClipState **clip;
@@ -1104,13 +1105,23 @@ const GvTile *gv_tilestore_wait(GvTileStore *ts, int k)
         return gv_tilestore_clip_frame(ts, k, ts->cfg.sched->first[k]);
     const GvTile *t = NULL;
     pthread_mutex_lock(&ts->lock);
+    const double t0 = gv_now_s();
     while (ts->state[k] == TILE_PENDING || ts->state[k] == TILE_LOADING) {
         if (atomic_load(ts->cfg.cancel))
             break;
         gv_cond_wait_poll(&ts->cond, &ts->lock);
     }
+    ts->t_tiles_wait += gv_now_s() - t0;
     if (ts->state[k] == TILE_READY)
         t = ts->tiles[k];
+    pthread_mutex_unlock(&ts->lock);
+    return t;
+}
+
+double gv_tilestore_wait_s(GvTileStore *ts)
+{
+    pthread_mutex_lock(&ts->lock);
+    const double t = ts->t_tiles_wait;
     pthread_mutex_unlock(&ts->lock);
     return t;
 }

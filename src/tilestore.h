@@ -176,6 +176,9 @@ typedef struct GvTileStats {
  * or NULL when there is none (or none was asked for). */
 const char *gv_tilestore_engine_device(GvTileStore *ts);
 
+/* The time gv_tilestore_wait() has waited for tiles, for --verbose. */
+double gv_tilestore_wait_s(GvTileStore *ts);
+
 /* Stops the workers, the scaler and the engine; tiles stay until close.
  * Fills *stats (if not NULL). */
 void gv_tilestore_stop(GvTileStore *ts, GvTileStats *stats);
