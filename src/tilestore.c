@@ -860,9 +860,8 @@ static void *engine_main(void *arg)
     gv_thread_name("gv-jpeg");
     const EngineThread *const et = arg;
     GvTileStore *const ts = et->ts;
-    GvJpegEngine *engines[GV_JPEG_ENGINES_MAX];
-    gv_jpeg_engines_wait(ts->cfg.engines, engines);
-    GvJpegEngine *const eng = engines[et->i];
+    /* each thread starts as soon as its engine is open */
+    GvJpegEngine *const eng = gv_jpeg_engines_get(ts->cfg.engines, et->i);
     pthread_mutex_lock(&ts->lock);
     ts->engines_pending--;
     if (eng) {

@@ -311,6 +311,31 @@ int main(void)
         CHECK(stat(out, &st) == 0 && st.st_size > 0);
         gv_jpeg_engine_close(&e);
     }
+
+    /* A set of three: the first opens nvJPEG, the others share its handle
+     * with states of their own; each decodes as the single engine did, the
+     * later ones while the first is in use. */
+    GvJpegEngineSet *set = NULL;
+    CHECK_INT(gv_jpeg_engines_start(&set, &cfg, 3), 0);
+    if (set) {
+        GvJpegEngine *first = gv_jpeg_engines_get(set, 0);
+        CHECK((first != NULL) == (open == 0));
+        for (int k = 1; k < 3; k++) {
+            GvJpegEngine *const other = gv_jpeg_engines_get(set, k);
+            CHECK((other != NULL) == (open == 0));
+            if (!other)
+                continue;
+            CHECK(other != first);
+            CHECK(!strcmp(gv_jpeg_engine_device(other), gv_jpeg_engine_device(first)));
+            for (int i = 0; i < N_PHOTOS; i++)
+                check_file(other, photos_dir, &photos[i]);
+        }
+        CHECK(gv_jpeg_engines_get(set, 3) == NULL);
+        if (first)
+            check_file(first, photos_dir, &photos[0]);
+        gv_jpeg_engines_close(&set);
+        CHECK(set == NULL);
+    }
     for (int i = 0; i < N_PHOTOS; i++) {
         char p[4400];
         snprintf(p, sizeof(p), "%s/%s", photos_dir, photos[i].name);

@@ -167,6 +167,7 @@ struct GvJpegEngine {
     CUmodule mod;
     CUfunction across, down, to_tile;
     nvjpegHandle_t h;
+    int own_h;      /* h is this engine's, not borrowed from the set's first */
     nvjpegJpegState_t state;
     nvjpegJpegStream_t js;
     int batch_size; /* the size the batched decoder was set up for; 0: none */
@@ -179,6 +180,7 @@ struct GvJpegEngine {
     /* for --verbose: where the time of the batches went */
     int batches, files;
     double t_decode, t_scale;
+    double t_open[3]; /* when opening began, CUDA was ready, nvJPEG was */
 };
 
 #define ALIGN 256
@@ -286,21 +288,34 @@ static int pick_device(GvJpegEngine *e)
  * is active already, with flags of its own. */
 #define CU_CTX_SCHED_BLOCKING_SYNC 0x04
 
-static int open_device(GvJpegEngine *e)
+/*
+ * The engine's context, decoder state, stream, kernels and tables. The
+ * nvJPEG handle is the first engine's where there is one (shared, as
+ * nvJPEG allows, with a state for each thread): making one takes most of
+ * a second, and two at once took each of them longer.
+ */
+static int open_device(GvJpegEngine *e, const GvJpegEngine *first)
 {
     e->cu.PrimaryCtxSetFlags(e->dev, CU_CTX_SCHED_BLOCKING_SYNC);
     CUCHECK(e->cu.PrimaryCtxRetain(&e->ctx, e->dev), "cuDevicePrimaryCtxRetain");
     CUCHECK(e->cu.CtxSetCurrent(e->ctx), "cuCtxSetCurrent");
-    const int st = e->nj.CreateEx(NVJPEG_BACKEND_HARDWARE, NULL, NULL, 0, &e->h);
-    if (st != NVJPEG_STATUS_SUCCESS) {
-        e->h = NULL;
-        char detail[64];
-        snprintf(detail, sizeof(detail), "nvjpegCreateEx: status %d", st);
-        return no_engine(e, "no hardware JPEG decoder on this GPU", detail);
+    e->t_open[1] = gv_now_s();
+    if (first) {
+        e->h = first->h;
+    } else {
+        const int st = e->nj.CreateEx(NVJPEG_BACKEND_HARDWARE, NULL, NULL, 0, &e->h);
+        if (st != NVJPEG_STATUS_SUCCESS) {
+            e->h = NULL;
+            char detail[64];
+            snprintf(detail, sizeof(detail), "nvjpegCreateEx: status %d", st);
+            return no_engine(e, "no hardware JPEG decoder on this GPU", detail);
+        }
+        e->own_h = 1;
     }
     if (e->nj.JpegStateCreate(e->h, &e->state) != 0 || e->nj.JpegStreamCreate(e->h, &e->js) != 0)
         return no_engine(e, "nvJPEG state", NULL);
     CUCHECK(e->cu.StreamCreate(&e->stream, 0), "cuStreamCreate");
+    e->t_open[2] = gv_now_s();
     CUCHECK(e->cu.ModuleLoadData(&e->mod, kernels_ptx), "loading the resampling kernels");
     CUCHECK(e->cu.ModuleGetFunction(&e->across, e->mod, "gv_resample_across"), "kernel lookup");
     CUCHECK(e->cu.ModuleGetFunction(&e->down, e->mod, "gv_resample_down"), "kernel lookup");
@@ -315,7 +330,9 @@ static int open_device(GvJpegEngine *e)
     return 0;
 }
 
-int gv_jpeg_engine_open(GvJpegEngine **out, const GvJpegEngineConfig *cfg)
+/* An engine; with first, one more on first's device and nvJPEG handle. */
+static int engine_open(GvJpegEngine **out, const GvJpegEngineConfig *cfg,
+                       const GvJpegEngine *first)
 {
     *out = NULL;
     GvJpegEngine *e = calloc(1, sizeof(*e));
@@ -325,18 +342,36 @@ int gv_jpeg_engine_open(GvJpegEngine **out, const GvJpegEngineConfig *cfg)
     if (e->cfg.max_batch < 1)
         e->cfg.max_batch = 1;
     int ret;
-    if (!kernels_ptx)
+    e->t_open[0] = gv_now_s();
+    if (first) {
+        e->cu = first->cu;
+        e->nj = first->nj;
+        e->dev = first->dev;
+        snprintf(e->name, sizeof(e->name), "%s", first->name);
+        if ((ret = open_device(e, first)) != 0 && ret != -ENODEV)
+            ret = -ENODEV;
+    } else if (!kernels_ptx) {
         ret = no_engine(e, "built without its kernels (no nvcc at build time)", NULL);
-    else if ((ret = load_libraries(e)) == 0 && (ret = pick_device(e)) == 0 &&
-             (ret = open_device(e)) != 0 && ret != -ENODEV)
+    } else if ((ret = load_libraries(e)) == 0 && (ret = pick_device(e)) == 0 &&
+               (ret = open_device(e, NULL)) != 0 && ret != -ENODEV) {
         ret = -ENODEV;
+    }
     if (ret < 0) {
         gv_jpeg_engine_close(&e);
         return ret;
     }
-    gv_log(cfg->log, GV_LOG_INFO, "JPEG engine: nvJPEG hardware decoder on %s", e->name);
+    gv_log(cfg->log, GV_LOG_INFO,
+           "JPEG engine: nvJPEG hardware decoder on %s, opened in %.2f s (CUDA %.2f s, "
+           "nvJPEG %.2f s, the kernels %.2f s)",
+           e->name, gv_now_s() - e->t_open[0], e->t_open[1] - e->t_open[0],
+           e->t_open[2] - e->t_open[1], gv_now_s() - e->t_open[2]);
     *out = e;
     return 0;
+}
+
+int gv_jpeg_engine_open(GvJpegEngine **out, const GvJpegEngineConfig *cfg)
+{
+    return engine_open(out, cfg, NULL);
 }
 
 static void buf_free(GvJpegEngine *e, Buf *b)
@@ -401,7 +436,7 @@ void gv_jpeg_engine_close(GvJpegEngine **pe)
             e->nj.JpegStreamDestroy(e->js);
         if (e->state)
             e->nj.JpegStateDestroy(e->state);
-        if (e->h)
+        if (e->h && e->own_h)
             e->nj.Destroy(e->h);
         if (e->stream)
             e->cu.StreamDestroy(e->stream);
@@ -677,17 +712,34 @@ struct GvJpegEngineSet {
     GvJpegEngineConfig cfg;
     int n;
     pthread_mutex_t lock;
+    pthread_cond_t cond;
     pthread_t threads[GV_JPEG_ENGINES_MAX];
     int started[GV_JPEG_ENGINES_MAX];
+    int done[GV_JPEG_ENGINES_MAX]; /* engines[i] is final */
     Opening op[GV_JPEG_ENGINES_MAX];
     GvJpegEngine *engines[GV_JPEG_ENGINES_MAX];
 };
 
+/* The first engine opens the device and nvJPEG; the others then add a
+ * state, stream and buffers each to the same handle. */
 static void *opening_main(void *arg)
 {
     gv_thread_name("gv-jpeg-open");
     const Opening *const op = arg;
-    gv_jpeg_engine_open(&op->set->engines[op->i], &op->set->cfg);
+    GvJpegEngineSet *const s = op->set;
+    GvJpegEngine *e = NULL;
+    if (op->i == 0) {
+        engine_open(&e, &s->cfg, NULL);
+    } else {
+        const GvJpegEngine *const first = gv_jpeg_engines_get(s, 0);
+        if (first)
+            engine_open(&e, &s->cfg, first);
+    }
+    pthread_mutex_lock(&s->lock);
+    s->engines[op->i] = e;
+    s->done[op->i] = 1;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
@@ -700,24 +752,33 @@ int gv_jpeg_engines_start(GvJpegEngineSet **out, const GvJpegEngineConfig *cfg, 
     s->cfg = *cfg;
     s->n = n < 1 ? 1 : n > GV_JPEG_ENGINES_MAX ? GV_JPEG_ENGINES_MAX : n;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
     for (int i = 0; i < s->n; i++) {
         s->op[i] = (Opening){ s, i };
         s->started[i] = pthread_create(&s->threads[i], NULL, opening_main, &s->op[i]) == 0;
+        /* one that did not start is not coming */
+        s->done[i] = !s->started[i];
     }
     *out = s;
     return 0;
 }
 
+GvJpegEngine *gv_jpeg_engines_get(GvJpegEngineSet *s, int i)
+{
+    if (i < 0 || i >= s->n)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    while (!s->done[i])
+        pthread_cond_wait(&s->cond, &s->lock);
+    GvJpegEngine *const e = s->engines[i];
+    pthread_mutex_unlock(&s->lock);
+    return e;
+}
+
 int gv_jpeg_engines_wait(GvJpegEngineSet *s, GvJpegEngine **engines)
 {
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < s->n; i++) {
-        if (s->started[i])
-            pthread_join(s->threads[i], NULL);
-        s->started[i] = 0;
-        engines[i] = s->engines[i];
-    }
-    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < s->n; i++)
+        engines[i] = gv_jpeg_engines_get(s, i);
     return s->n;
 }
 
@@ -726,10 +787,13 @@ void gv_jpeg_engines_close(GvJpegEngineSet **ps)
     GvJpegEngineSet *const s = *ps;
     if (!s)
         return;
-    GvJpegEngine *e[GV_JPEG_ENGINES_MAX];
-    gv_jpeg_engines_wait(s, e);
     for (int i = 0; i < s->n; i++)
+        if (s->started[i])
+            pthread_join(s->threads[i], NULL);
+    /* the first engine's nvJPEG handle is the others': it goes last */
+    for (int i = s->n - 1; i >= 0; i--)
         gv_jpeg_engine_close(&s->engines[i]);
+    pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
     *ps = NULL;

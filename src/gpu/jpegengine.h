@@ -48,7 +48,8 @@ const char *gv_jpeg_engine_device(const GvJpegEngine *e);
  * Engines opening in the background: opening CUDA takes a second or so,
  * which a run spends probing its inputs meanwhile. Each engine has its
  * own decoder state, stream and buffers, so that n threads keep the
- * GPU's JPEG decoders busy while others scale and copy.
+ * GPU's JPEG decoders busy while others scale and copy; they share the
+ * first engine's nvJPEG handle.
  */
 #define GV_JPEG_ENGINES_MAX 4
 typedef struct GvJpegEngineSet GvJpegEngineSet;
@@ -56,6 +57,11 @@ typedef struct GvJpegEngineSet GvJpegEngineSet;
 /* Starts opening n engines (1 to GV_JPEG_ENGINES_MAX), each on a thread of
  * its own. Returns 0 or -ENOMEM. */
 int gv_jpeg_engines_start(GvJpegEngineSet **out, const GvJpegEngineConfig *cfg, int n);
+
+/* Waits until engine i's opening ended: the engine, or NULL where it did
+ * not open. Thread-safe; each engine may start work as soon as it is
+ * open. */
+GvJpegEngine *gv_jpeg_engines_get(GvJpegEngineSet *s, int i);
 
 /* Waits until every opening ended; fills engines[0 .. n) (NULL where one
  * did not open) and returns n. Thread-safe. */
