@@ -41,6 +41,7 @@ void gv_hooks_read(GvHooks *h)
     h->scale_software = int_switch("GV_TEST_GPU_SCALE_SOFTWARE", 0, 1, 0);
     h->scale_fail_at = int_switch("GV_TEST_GPU_SCALE_FAIL_AT", 0, 1 << 30, 0);
     h->scale_wait = int_switch("GV_TEST_GPU_SCALE_WAIT", 0, 1, 0);
+    h->engine_wait = int_switch("GV_TEST_ENGINE_WAIT", 0, 1, 0);
     read_int("GV_TEST_ENCODER_FAIL_AT", 0, INT64_MAX, &h->encoder_fail_at);
     h->engine_threads = int_switch("GV_ENGINE_THREADS", 1, 4, 0);
     h->engine_batch = int_switch("GV_ENGINE_BATCH", 1, 128, 0);

@@ -29,6 +29,9 @@ typedef struct GvHooks {
     /* GV_TEST_GPU_SCALE_WAIT=1: tiles wait for the scaler to open, so
      * that it takes every image it may. */
     int scale_wait;
+    /* GV_TEST_ENGINE_WAIT=1: JPEG files wait for the engines to open
+     * (the first frames' too), so that they take every file they may. */
+    int engine_wait;
     /* GV_GPU_SCALE_MIN_RATIO: the least ratio of image to tile pixels
      * that is scaled on the GPU; 0 turns GPU scaling off. */
     double scale_min_ratio;

@@ -285,6 +285,7 @@ static int open_tiles(Attempt *a)
             .log = run->log,
         },
         .scaler_wait = run->hooks->scale_wait,
+        .engine_wait = run->hooks->engine_wait,
         .engines = run->engines,
         .engine_threads = engine_threads(run),
         .engine_batch = engine_batch(run),

@@ -933,7 +933,8 @@ static int must_wait(const GvTileStore *ts)
     /* While the engine opens (a second or so), libvips decodes the images
      * of the first frames, so that the video starts at once; the images
      * after them wait for the engine. */
-    return ts->engine_state == ENGINE_OPENING && ts->next_job >= sch->max_live &&
+    return ts->engine_state == ENGINE_OPENING &&
+           (ts->next_job >= sch->max_live || ts->cfg.engine_wait) &&
            wants_engine(ts, sch->by_first[ts->next_job]);
 }
 

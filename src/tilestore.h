@@ -101,6 +101,7 @@ typedef struct GvTileStoreConfig {
     int engine_threads;           /* engines in the set */
     int engine_batch;             /* files one engine takes at once, at most */
     int engine_ahead;             /* batches the engines may take ahead of the window */
+    int engine_wait;              /* the first frames' files wait for the engines too */
     GvGpuMode engine_mode;
     const unsigned char *probe_flags; /* per image, or NULL */
     /* Clips: per image, a clip's probe (NULL: a still); the video's

@@ -269,6 +269,8 @@ static int render(const char *dir, const char *out, GvGpuMode mode, GvSummary *s
 
 int main(void)
 {
+    /* the renders' files all wait for the engine, the first frames' too */
+    setenv("GV_TEST_ENGINE_WAIT", "1", 1);
     if (VIPS_INIT("test_engine"))
         return 1;
     const char *const tmp = getenv("TMPDIR");
