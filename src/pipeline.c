@@ -889,6 +889,11 @@ static int start_run(Run *run)
     }
     if ((ret = prepare_output(run)) < 0)
         return ret;
+    /* CUDA and nvJPEG take over a second to open: the engines open while
+     * the camera, the words, the beats and the inputs are made ready, and
+     * close again if no image needs them */
+    if (engine_allowed(s) && (ret = start_engines(run)) < 0)
+        return ret;
     run->threads = s->threads > 0 ? s->threads : gv_cpu_count();
     GvViewParams vp = gv_view_params(s);
     vp.threads = run->threads;
@@ -939,10 +944,6 @@ static int start_run(Run *run)
         run->n = DEMO_IMAGES;
         return 0;
     }
-    /* CUDA takes a second or so to open: the engines open while the
-     * inputs are probed, and close again if no image needs them */
-    if (engine_allowed(s) && (ret = start_engines(run)) < 0)
-        return ret;
     ret = gv_probe_inputs(s, &run->spec, run->threads, run->cancel, run->log, &run->files,
                           &run->probe);
     run->n = run->files.n;
