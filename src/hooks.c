@@ -46,6 +46,8 @@ void gv_hooks_read(GvHooks *h)
     h->engine_threads = int_switch("GV_ENGINE_THREADS", 1, 4, 0);
     h->engine_batch = int_switch("GV_ENGINE_BATCH", 1, 128, 0);
     h->engine_ahead = int_switch("GV_ENGINE_AHEAD", 1, 64, 0);
+    h->clip_ahead = int_switch("GV_CLIP_AHEAD", 2, 16, 0);
+    h->clip_lead = int_switch("GV_CLIP_LEAD", 8, 256, 0);
     const char *const r = getenv("GV_GPU_SCALE_MIN_RATIO");
     if (r && *r) {
         char *end;

@@ -43,6 +43,12 @@ typedef struct GvHooks {
      * batches the engines may take ahead of the tiles' window, 1 to 64);
      * 0 = the built-in choice. */
     int engine_threads, engine_batch, engine_ahead;
+    /* GV_CLIP_AHEAD: the pictures each clip may hold decoded ahead (2 to
+     * 16); 0 = the built-in GV_CLIP_PICTURES. */
+    int clip_ahead;
+    /* GV_CLIP_LEAD: the frames ahead of the wall's that an open clip
+     * decodes (8 to 256); 0 = the built-in 16. */
+    int clip_lead;
 } GvHooks;
 
 /* The defaults: every switch off. */

@@ -286,6 +286,8 @@ static int open_tiles(Attempt *a)
         },
         .scaler_wait = run->hooks->scale_wait,
         .engine_wait = run->hooks->engine_wait,
+        .clip_pictures = run->hooks->clip_ahead,
+        .clip_lead = run->hooks->clip_lead,
         .engines = run->engines,
         .engine_threads = engine_threads(run),
         .engine_batch = engine_batch(run),
@@ -354,7 +356,7 @@ static int64_t clips_memory(const Attempt *a, int64_t tile)
     }
     const int held = a->sched.max_clips;
     /* a clip playing backwards also keeps the pictures of the frames after */
-    const int pictures = GV_CLIP_PICTURES +
+    const int pictures = (run->hooks->clip_ahead ? run->hooks->clip_ahead : GV_CLIP_PICTURES) +
                          (run->s->clip_loop == GV_CLIP_BOUNCE ? GV_CLIP_PLAY_CACHE : 0);
     return held * (pictures * tile + CLIP_DECODER_FRAMES * largest * 3 / 2);
 }
@@ -611,11 +613,13 @@ static int finish_video(Attempt *a, GvSummary *summary)
     if ((ret = gv_encoder_finish(a->enc)) < 0)
         return ret;
     cpu_summary(a, summary, gv_thread_cpu_s() - flush0);
+    double tiles_s, clips_s;
+    gv_tilestore_waits(a->tiles, &tiles_s, &clips_s);
     gv_log(run->log, GV_LOG_INFO,
-           "waits: the first frame composited at %.2f s; the frames waited %.2f s for tiles "
-           "and %.2f s for pictures to composite into, the encoder %.2f s for frames, and "
-           "finished frames %.2f s for the encoder",
-           a->first_done_s, gv_tilestore_wait_s(a->tiles), a->pool.wait_s, a->queue.pop_wait_s,
+           "waits: the first frame composited at %.2f s; the frames waited %.2f s for tiles, "
+           "%.2f s for clips' pictures and %.2f s for pictures to composite into, the encoder "
+           "%.2f s for frames, and finished frames %.2f s for the encoder",
+           a->first_done_s, tiles_s, clips_s, a->pool.wait_s, a->queue.pop_wait_s,
            a->queue.push_wait_s);
     snprintf(summary->encoder, sizeof(summary->encoder), "%s", gv_encoder_name(a->enc));
     snprintf(summary->compositor, sizeof(summary->compositor), "%s",

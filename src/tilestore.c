@@ -27,10 +27,14 @@ enum { ENGINE_NONE, ENGINE_OPENING, ENGINE_OPEN };
 
 /* Frames one worker decodes for a clip before it looks for more urgent
  * work. */
-#define CLIP_RING GV_CLIP_PICTURES
 #define CLIP_STEP 3
+/* The most pictures a clip may hold (GV_CLIP_AHEAD, a benchmark switch,
+ * chooses up to this; GV_CLIP_PICTURES by default). */
+#define CLIP_RING_MAX 16
 /* A clip starts this many frames before its first (opening it and
- * decoding from a key frame to its first picture takes a while). */
+ * decoding from a key frame to its first picture takes a while), and an
+ * open one decodes up to this many frames ahead of the consumer (unless
+ * GV_CLIP_LEAD, a benchmark switch, says otherwise). */
 #define CLIP_LEAD 16
 /* Frames off screen after which a clip's decoder closes until it shows
  * again (about two seconds at 30 fps). */
@@ -46,7 +50,7 @@ typedef struct ClipFrame {
  * the lock; the rest is guarded by the store's lock. */
 typedef struct ClipState {
     GvClipPlay play;
-    ClipFrame ring[CLIP_RING]; /* in frame order, the picture of frame `next - 1` last */
+    ClipFrame ring[CLIP_RING_MAX]; /* in frame order, the picture of frame `next - 1` last */
     int len;
     int64_t next, end;         /* the next frame to decode; the clip's last frame */
     int busy, done, released;
@@ -110,6 +114,9 @@ struct GvTileStore {
     char engine_device[64];
     double t_engine_wait, t_engine_run; /* the engine thread's time */
     double t_tiles_wait; /* the consumer's, in gv_tilestore_wait() */
+    double t_clips_wait; /* and in gv_tilestore_clip_frame() */
+    int clip_ring;       /* the pictures a clip may hold */
+    int clip_lead;       /* frames ahead of the consumer's that an open clip decodes */
 
     /* clips, per image (NULL for stills); those decoding, guarded by lock */
     ClipState **clip;
@@ -309,6 +316,10 @@ int gv_tilestore_open(GvTileStore **out, const GvTileStoreConfig *cfg)
     if (!ts)
         return -ENOMEM;
     ts->cfg = *cfg;
+    ts->clip_ring = cfg->clip_pictures >= 2 && cfg->clip_pictures <= CLIP_RING_MAX
+                        ? cfg->clip_pictures
+                        : GV_CLIP_PICTURES;
+    ts->clip_lead = cfg->clip_lead > 0 ? cfg->clip_lead : CLIP_LEAD;
     ts->cap = cfg->sched->max_live + cfg->batch;
     pthread_mutex_init(&ts->lock, NULL);
     pthread_mutex_init(&ts->cap_lock, NULL);
@@ -506,12 +517,12 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
     ClipState *const c = ts->clip[k];
     int ret = 0;
     c->busy = 1;
-    for (int n = 0; n < CLIP_STEP && c->len < CLIP_RING && !c->released && !ts->stop &&
+    for (int n = 0; n < CLIP_STEP && c->len < ts->clip_ring && !c->released && !ts->stop &&
                     !atomic_load(ts->cfg.cancel);
          n++) {
         /* only the frames that show it, and not far ahead of the consumer */
         c->next = clip_next_shown(ts, k, c->next);
-        if (c->next > c->end || c->next > ts->now + CLIP_LEAD)
+        if (c->next > c->end || c->next > ts->now + ts->clip_lead)
             break;
         const int64_t o = c->next;
         GvTile *tile = NULL;
@@ -539,7 +550,7 @@ static int clip_decode(GvTileStore *ts, int k, char *reason, size_t len)
     c->busy = 0;
     /* A long stretch without it on screen: the decoder goes, and opens
      * again shortly before it shows again. */
-    if (ret == 0 && c->next <= c->end && c->next > ts->now + CLIP_LEAD && c->len > 0 &&
+    if (ret == 0 && c->next <= c->end && c->next > ts->now + ts->clip_lead && c->len > 0 &&
         c->next - c->ring[c->len - 1].to > CLIP_REOPEN_GAP)
         clip_close_decoder(ts, k);
     if (ret < 0 || c->next > c->end) {
@@ -612,8 +623,8 @@ static int clip_pick(const GvTileStore *ts)
     for (int i = 0; i < ts->n_live_clips; i++) {
         const int k = ts->live_clips[i];
         const ClipState *const c = ts->clip[k];
-        if (!c->busy && !c->done && ts->state[k] == TILE_READY && c->len < CLIP_RING &&
-            c->next <= ts->now + CLIP_LEAD && (best < 0 || c->next < ts->clip[best]->next))
+        if (!c->busy && !c->done && ts->state[k] == TILE_READY && c->len < ts->clip_ring &&
+            c->next <= ts->now + ts->clip_lead && (best < 0 || c->next < ts->clip[best]->next))
             best = k;
     }
     return best;
@@ -673,8 +684,10 @@ const GvTile *gv_tilestore_clip_frame(GvTileStore *ts, int k, int64_t i)
             t0 = gv_now_s();
         gv_cond_wait_poll(&ts->cond, &ts->lock);
     }
-    if (t0 > 0)
+    if (t0 > 0) {
         c->waited += gv_now_s() - t0;
+        ts->t_clips_wait += gv_now_s() - t0;
+    }
     pthread_mutex_unlock(&ts->lock);
     return t;
 }
@@ -1118,12 +1131,12 @@ const GvTile *gv_tilestore_wait(GvTileStore *ts, int k)
     return t;
 }
 
-double gv_tilestore_wait_s(GvTileStore *ts)
+void gv_tilestore_waits(GvTileStore *ts, double *tiles_s, double *clips_s)
 {
     pthread_mutex_lock(&ts->lock);
-    const double t = ts->t_tiles_wait;
+    *tiles_s = ts->t_tiles_wait;
+    *clips_s = ts->t_clips_wait;
     pthread_mutex_unlock(&ts->lock);
-    return t;
 }
 
 int gv_tilestore_ready(GvTileStore *ts, int k)

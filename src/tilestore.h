@@ -102,6 +102,8 @@ typedef struct GvTileStoreConfig {
     int engine_batch;             /* files one engine takes at once, at most */
     int engine_ahead;             /* batches the engines may take ahead of the window */
     int engine_wait;              /* the first frames' files wait for the engines too */
+    int clip_pictures;            /* a clip's pictures ahead, 2 to 16; 0: GV_CLIP_PICTURES */
+    int clip_lead;                /* frames ahead an open clip decodes; 0: the built-in 16 */
     GvGpuMode engine_mode;
     const unsigned char *probe_flags; /* per image, or NULL */
     /* Clips: per image, a clip's probe (NULL: a still); the video's
@@ -177,8 +179,9 @@ typedef struct GvTileStats {
  * or NULL when there is none (or none was asked for). */
 const char *gv_tilestore_engine_device(GvTileStore *ts);
 
-/* The time gv_tilestore_wait() has waited for tiles, for --verbose. */
-double gv_tilestore_wait_s(GvTileStore *ts);
+/* The time gv_tilestore_wait() has waited for tiles, and
+ * gv_tilestore_clip_frame() for clips' pictures, for --verbose. */
+void gv_tilestore_waits(GvTileStore *ts, double *tiles_s, double *clips_s);
 
 /* Stops the workers, the scaler and the engine; tiles stay until close.
  * Fills *stats (if not NULL). */
