@@ -314,6 +314,24 @@ int main(void)
         gv_jpeg_engine_close(&e);
     }
 
+    /* Openings that end at once (no CUDA here, or a fast failure) while
+     * the set is still starting its threads: waiting must not hang (an
+     * alarm ends the test if it does). */
+    alarm(120);
+    static const GvLog quiet_log = { log_cb, NULL, GV_LOG_ERROR };
+    GvJpegEngineConfig quiet = cfg;
+    quiet.log = &quiet_log;
+    for (int round = 0; round < 200 && open < 0; round++) {
+        GvJpegEngineSet *quick = NULL;
+        CHECK_INT(gv_jpeg_engines_start(&quick, &quiet, GV_JPEG_ENGINES_MAX), 0);
+        GvJpegEngine *all[GV_JPEG_ENGINES_MAX];
+        CHECK_INT(gv_jpeg_engines_wait(quick, all), GV_JPEG_ENGINES_MAX);
+        for (int k = 0; k < GV_JPEG_ENGINES_MAX; k++)
+            CHECK(all[k] == NULL);
+        gv_jpeg_engines_close(&quick);
+    }
+    alarm(0);
+
     /* A set of three: the first opens nvJPEG, the others share its handle
      * with states of their own; each decodes as the single engine did, the
      * later ones while the first is in use. */

@@ -753,11 +753,17 @@ int gv_jpeg_engines_start(GvJpegEngineSet **out, const GvJpegEngineConfig *cfg, 
     s->n = n < 1 ? 1 : n > GV_JPEG_ENGINES_MAX ? GV_JPEG_ENGINES_MAX : n;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    /* the threads may finish before the loop does: done[] is theirs once
+     * they start, and set here (under the lock) only for one that did not */
     for (int i = 0; i < s->n; i++) {
         s->op[i] = (Opening){ s, i };
         s->started[i] = pthread_create(&s->threads[i], NULL, opening_main, &s->op[i]) == 0;
-        /* one that did not start is not coming */
-        s->done[i] = !s->started[i];
+        if (!s->started[i]) {
+            pthread_mutex_lock(&s->lock);
+            s->done[i] = 1;
+            pthread_cond_broadcast(&s->cond);
+            pthread_mutex_unlock(&s->lock);
+        }
     }
     *out = s;
     return 0;
