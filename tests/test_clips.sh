@@ -221,6 +221,21 @@ cp anim.gif mixed/e.gif
 check "mixed: 60 frames" [ "$(ffprobe -v error -count_frames -select_streams v \
   -show_entries stream=nb_read_frames -of csv=p=0 mixed.mp4)" = 60 ]
 
+# --verbose says where the render waited: one line, every time a number
+# of seconds, none longer than the whole run
+"$GRIDVID" --size 320x240 --tile-height 80 --fps 30 --duration 2 -v -o mixed-v.mp4 mixed \
+  2> mixed-v.txt
+check "waits: one line" [ "$(grep -c '^gridvid: waits: ' mixed-v.txt)" = 1 ]
+total=$(sed -n 's/^gridvid: wrote .* in \([0-9.]*\) s, .*/\1/p' mixed-v.txt)
+waits=$(sed -n 's/^gridvid: waits: //p' mixed-v.txt | grep -o '[0-9][0-9]*\.[0-9][0-9] s' | cut -d' ' -f1)
+check "waits: six times" [ "$(echo "$waits" | grep -c .)" = 6 ]
+check "waits: each within the run's ${total:-?} s" python3 -c '
+import sys
+total = float(sys.argv[1])
+times = [float(t) for t in sys.argv[2].split()]
+sys.exit(not (total > 0 and all(0 <= t <= total + 0.1 for t in times)))
+' "${total:-0}" "$waits"
+
 # a photo that fails while the clips decode: the render starts again
 # without it (the workers stop before the list of images changes)
 mkdir late
