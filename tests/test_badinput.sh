@@ -270,6 +270,13 @@ head -c 1000 odd/long-header.jpg > odd/cut-header.jpg
 g odd/cut-header.jpg mix/b1.png -o cut.mp4 "${R[@]}"
 check "a JPEG cut inside its header: skipped (exit 0)" [ $rc -eq 0 ]
 check "a JPEG cut inside its header: one warning" [ "$(warnings_for odd/cut-header.jpg)" = 1 ]
+# a zip archive (here the fuzzer's 53 bytes that made cfitsio ask for
+# 3.9 GB) is not an image, and no loader is asked
+cp "$GV_SOURCE_DIR/tests/fuzz/corpus/image/zip-header-cfitsio-inflates-3.9GB.bin" odd/archive.jpg
+g odd/archive.jpg mix/b1.png -o zip.mp4 "${R[@]}"
+check "a zip archive: skipped (exit 0)" [ $rc -eq 0 ]
+check "a zip archive: not an image" grep -qF "odd/archive.jpg: not an image" err.txt
+check "a zip archive: in bounded memory (${rss} KiB)" [ "$rss" -lt "$mem_limit" ]
 
 # --- EXIF orientation: each of the eight comes out upright ----------------
 # Upright picture U: red | blue over green | white. Each file holds U

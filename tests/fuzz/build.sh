@@ -27,7 +27,7 @@ flags=(-std=c11 -g -O1 -fno-omit-frame-pointer
 # shellcheck disable=SC2207
 vips_flags=($(pkg-config --cflags --libs vips))
 "$CC" "${flags[@]}" -o "$out/fuzz_image" \
-  "$src/tests/fuzz/fuzz_image.c" "$src/src/tiles.c" "$src/src/color.c" \
+  "$src/tests/fuzz/fuzz_image.c" "$src/src/tiles.c" "$src/src/color.c" "$src/src/jpeginfo.c" \
   "$src/src/picture.c" "$src/src/log.c" "$src/src/resample.c" "$src/src/gpu/stub.c" \
   "${vips_flags[@]}" -lpthread -lm
 
