@@ -169,8 +169,6 @@ static int loader_is_image(const char *const name)
     return 1;
 }
 
-/* The loader's type name, or NULL when nothing can read it or its loader
- * is refused (*refused set then). */
 /*
  * Whether the file starts like a compressed archive (zip, gzip, compress,
  * pack, LZH). No photo format does; cfitsio, which libvips' FITS loader
@@ -191,6 +189,8 @@ static int compressed_archive(const char *const path)
                                              head[1] == 0x1e || head[1] == 0xa0)));
 }
 
+/* The loader's type name, or NULL when nothing can read it or its loader
+ * is refused (*refused set then). */
 static const char *find_loader(const Src *const s, int *const refused)
 {
     *refused = 0;
