@@ -685,8 +685,9 @@ const GvTile *gv_tilestore_clip_frame(GvTileStore *ts, int k, int64_t i)
         gv_cond_wait_poll(&ts->cond, &ts->lock);
     }
     if (t0 > 0) {
-        c->waited += gv_now_s() - t0;
-        ts->t_clips_wait += gv_now_s() - t0;
+        const double waited = gv_now_s() - t0;
+        c->waited += waited;
+        ts->t_clips_wait += waited;
     }
     pthread_mutex_unlock(&ts->lock);
     return t;
