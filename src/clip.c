@@ -555,9 +555,8 @@ static int replace_frame(GvClip *const c, AVFrame *const got)
  * The hardware surface raw copied into c->spare, in a buffer from the
  * clip's own pool. The pool holds the two or three buffers a clip has in
  * use (the current frame, the copy that replaces it) and hands them back
- * frame after frame: a new 3 MB allocation for every 1080p frame, freed
- * on whichever tile worker next decodes the clip, left glibc's arenas
- * holding tens of MB more than the clips used.
+ * frame after frame, instead of a new 3 MB allocation for every 1080p
+ * frame, freed on whichever tile worker next decodes the clip.
  */
 static int read_back(GvClip *const c, const AVFrame *const raw)
 {
