@@ -21,9 +21,9 @@ double gv_cpu_threads_s(const char *name);
  * name in old[16]; gv_thread_name_restore() puts it back. No-ops where
  * thread names cannot be set. */
 void gv_thread_name_set(char old[16], const char *name);
+void gv_thread_name_restore(const char old[16]);
 /* Names a thread gridvid started, at the start of its function, so that
  * tools (top -H, bench/thread_cpu.sh) tell its stages apart. */
 void gv_thread_name(const char *name);
-void gv_thread_name_restore(const char old[16]);
 
 #endif

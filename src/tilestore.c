@@ -1119,13 +1119,16 @@ const GvTile *gv_tilestore_wait(GvTileStore *ts, int k)
         return gv_tilestore_clip_frame(ts, k, ts->cfg.sched->first[k]);
     const GvTile *t = NULL;
     pthread_mutex_lock(&ts->lock);
-    const double t0 = gv_now_s();
+    double t0 = 0;
     while (ts->state[k] == TILE_PENDING || ts->state[k] == TILE_LOADING) {
         if (atomic_load(ts->cfg.cancel))
             break;
+        if (t0 == 0)
+            t0 = gv_now_s();
         gv_cond_wait_poll(&ts->cond, &ts->lock);
     }
-    ts->t_tiles_wait += gv_now_s() - t0;
+    if (t0 > 0)
+        ts->t_tiles_wait += gv_now_s() - t0;
     if (ts->state[k] == TILE_READY)
         t = ts->tiles[k];
     pthread_mutex_unlock(&ts->lock);
